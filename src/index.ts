@@ -1,0 +1,13 @@
+// The public API of infergate, re-exported. Nothing else lives here.
+
+export { Runtime, type RuntimeOptions } from './runtime/runtime';
+export { Model, type ScoreResult, type InferOptions, type TensorInferOptions, type TensorInferResult } from './runtime/model';
+export { InferError, type ErrorCode, httpStatusOf, grpcStatusOf } from './errors';
+export { HttpServer, type HttpServerOptions } from './server/http-server';
+export type { Tensor, TensorData } from './tensor';
+export type { ModelConfig, TensorConfig, Datatype } from './repository/model-config';
+export { ModelConfigError } from './repository/model-config';
+export { PreprocessSpecError } from './preprocess/preprocessor';
+export { OnnxLoadError } from './backends/onnx/onnx-backend';
+export { DecisionBands } from './postprocess/decision-bands';
+export { INFERGATE_VERSION } from './version';
