@@ -1,29 +1,45 @@
-// `npm run bench -- <scenario> [--quick]`: runs a benchmark scenario and writes
-// benchmarks/results/<date>-<scenario>.json and .md.
+// `npm run bench -- <scenario> [--quick] [scenario flags]`: runs a benchmark scenario and writes
+// benchmarks/results/<date>-<scenario>[-quick].json and .md.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parseEmbeddedArgs, runEmbeddedBench } from './embedded';
+import { embeddedMarkdown } from './embedded-report';
 import { preprocessMarkdown, runPreprocessBench } from './preprocess';
 
-const SCENARIOS = ['preprocess'] as const;
+interface Outcome {
+  result: object;
+  markdown: string;
+}
+
+const SCENARIOS: Record<string, (args: string[], command: string) => Promise<Outcome>> = {
+  preprocess: async (args, command) => {
+    const result = await runPreprocessBench(args.includes('--quick'));
+    return { result, markdown: preprocessMarkdown(result, command) };
+  },
+  embedded: async (args, command) => {
+    const result = await runEmbeddedBench(parseEmbeddedArgs(args));
+    return { result, markdown: embeddedMarkdown(result, command) };
+  },
+};
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const scenario = args.find((a) => !a.startsWith('--'));
   const quick = args.includes('--quick');
-  if (!scenario || !(SCENARIOS as readonly string[]).includes(scenario)) {
-    process.stderr.write(`usage: npm run bench -- <${SCENARIOS.join(' | ')}> [--quick]\n`);
+  const run = scenario === undefined ? undefined : SCENARIOS[scenario];
+  if (!scenario || !run) {
+    process.stderr.write(`usage: npm run bench -- <${Object.keys(SCENARIOS).join(' | ')}> [--quick]\n`);
     process.exit(2);
   }
   const command = `npm run bench -- ${args.join(' ')}`;
-  const result = await runPreprocessBench(quick);
-  const md = preprocessMarkdown(result, command);
+  const { result, markdown } = await run(args, command);
   const dir = path.resolve(__dirname, '..', '..', 'benchmarks', 'results');
   mkdirSync(dir, { recursive: true });
   const stem = path.join(dir, `${new Date().toISOString().slice(0, 10)}-${scenario}${quick ? '-quick' : ''}`);
   writeFileSync(`${stem}.json`, `${JSON.stringify({ scenario, command, date: new Date().toISOString(), ...result }, null, 2)}\n`);
-  writeFileSync(`${stem}.md`, md);
-  process.stdout.write(`${md}\nwritten: ${path.relative(process.cwd(), stem)}.{json,md}\n`);
+  writeFileSync(`${stem}.md`, markdown);
+  process.stdout.write(`${markdown}\nwritten: ${path.relative(process.cwd(), stem)}.{json,md}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,8 @@
 // The public API of infergate, re-exported. Nothing else lives here.
 
 export { Runtime, type RuntimeOptions } from './runtime/runtime';
+export { AttachedModel, type SharedModelHandle } from './runtime/attached-model';
+export type { BatchingOptions } from './batching/batching-options';
 export { Model, type ScoreResult, type InferOptions, type TensorInferOptions, type TensorInferResult } from './runtime/model';
 export { InferError, type ErrorCode, httpStatusOf, grpcStatusOf } from './errors';
 export { HttpServer, type HttpServerOptions } from './server/http-server';

@@ -600,6 +600,12 @@ instance_group [ {{ kind: KIND_CPU count: 1 }} ]
 dynamic_batching {{
   preferred_batch_size: [ 32, 64 ]
   max_queue_delay_microseconds: 3000
+  default_queue_policy {{
+    timeout_action: REJECT
+    default_timeout_microseconds: 0
+    allow_timeout_override: true
+    max_queue_size: 4096
+  }}
 }}
 parameters {{ key: "infergate.preprocess" value: {{ string_value: "preprocess.json" }} }}
 parameters {{ key: "infergate.score_output" value: {{ string_value: "probabilities" }} }}

@@ -17,7 +17,12 @@ constexpr const char* kSpecErrorCode = "ERR_PREPROCESS_SPEC";
   throw error;
 }
 
-Napi::Array build_fields(Napi::Env env, const preprocess::Plan& plan) {
+// Marks PreprocessPlan instances (napi_type_tag_object); any fixed random UUID.
+constexpr napi_type_tag kPlanTag = {0x8d2c6e4f1a3b4c55ULL, 0x9e7f0a1b2c3d4e5fULL};
+
+}  // namespace
+
+Napi::Array BuildPlanFields(Napi::Env env, const preprocess::Plan& plan) {
   const auto& fields = plan.fields();
   Napi::Array list = Napi::Array::New(env, fields.size());
   for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -42,6 +47,8 @@ Napi::Array build_fields(Napi::Env env, const preprocess::Plan& plan) {
   list.Freeze();
   return list;
 }
+
+namespace {
 
 bool is_typed_array(const Napi::Value& v, napi_typedarray_type type) {
   return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
@@ -79,7 +86,13 @@ PreprocessPlanWrap::PreprocessPlanWrap(const Napi::CallbackInfo& info) : Napi::O
   } catch (const preprocess::PlanError& e) {
     throw_spec_error(env, e.what());
   }
-  fields_ = Napi::Persistent(build_fields(env, *plan_));
+  fields_ = Napi::Persistent(BuildPlanFields(env, *plan_));
+  info.This().As<Napi::Object>().TypeTag(&kPlanTag);
+}
+
+std::shared_ptr<const preprocess::Plan> PreprocessPlanWrap::PlanOf(const Napi::Value& value) {
+  if (!value.IsObject() || !value.As<Napi::Object>().CheckTypeTag(&kPlanTag)) return nullptr;
+  return Unwrap(value.As<Napi::Object>())->plan_;
 }
 
 Napi::Value PreprocessPlanWrap::Width(const Napi::CallbackInfo& info) {

@@ -27,6 +27,10 @@ class PreprocessPlanWrap : public Napi::ObjectWrap<PreprocessPlanWrap> {
   static void Register(Napi::Env env, Napi::Object exports);
   explicit PreprocessPlanWrap(const Napi::CallbackInfo& info);
 
+  // The plan behind a PreprocessPlan instance, or null when `value` is anything else. Instances are
+  // type-tagged, so another wrapped object can never be mistaken for one.
+  static std::shared_ptr<const preprocess::Plan> PlanOf(const Napi::Value& value);
+
  private:
   Napi::Value Width(const Napi::CallbackInfo& info);
   Napi::Value OutputName(const Napi::CallbackInfo& info);
@@ -37,5 +41,8 @@ class PreprocessPlanWrap : public Napi::ObjectWrap<PreprocessPlanWrap> {
   std::shared_ptr<const preprocess::Plan> plan_;
   Napi::Reference<Napi::Array> fields_;  // built once, frozen
 };
+
+// plan.fields as PreprocessPlan exposes it: a frozen array of frozen field descriptions.
+Napi::Array BuildPlanFields(Napi::Env env, const preprocess::Plan& plan);
 
 }  // namespace infergate::binding

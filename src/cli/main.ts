@@ -13,10 +13,13 @@ const USAGE = `infergate ${INFERGATE_VERSION}: an inference runtime for Node.js 
 
 Usage:
   infergate serve [--repository DIR] [--http-port N] [--host ADDR] [--max-body-bytes N]
-                  [--intra-op-threads N]
+                  [--intra-op-threads N] [--executor-threads N] [--max-batch-size N]
+                  [--max-queue-delay-us N] [--max-queue-size N]
       Serves every model in the repository over HTTP: KServe v2 REST (/v2/...) and
       POST /v1/models/{name}/score (a raw record in, {score, decision, modelVersion} out).
-      Defaults: --repository models, --http-port 8000, --host 127.0.0.1, --max-body-bytes 1048576.
+      Defaults: --repository models, --http-port 8000, --host 127.0.0.1, --max-body-bytes 1048576;
+      batching from each model's config.pbtxt (the flags override it for every model), executor
+      threads: one per CPU core. Requests may carry x-infergate-priority and x-infergate-timeout-us.
 
   infergate score MODEL [--repository DIR] [--file RECORD.json]
       Scores one raw record (JSON, from --file or stdin) and prints the result.
@@ -45,15 +48,31 @@ async function serve(argv: string[]): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       'max-body-bytes': { type: 'string' },
       'intra-op-threads': { type: 'string' },
+      'executor-threads': { type: 'string' },
+      'max-batch-size': { type: 'string' },
+      'max-queue-delay-us': { type: 'string' },
+      'max-queue-size': { type: 'string' },
     },
     strict: true,
   });
+  const optional = (name: 'executor-threads' | 'max-batch-size' | 'max-queue-delay-us' | 'max-queue-size', min: number) => {
+    const v = values[name];
+    return v === undefined ? undefined : intOption(v, name, 0, min);
+  };
+  const batching = {
+    maxBatchSize: optional('max-batch-size', 1),
+    maxQueueDelayMicroseconds: optional('max-queue-delay-us', 0),
+    maxQueueSize: optional('max-queue-size', 1),
+  };
+  const executorThreads = optional('executor-threads', 1);
   const port = intOption(values['http-port'], 'http-port', 8000, 0);
   if (port > 65535) fail('--http-port must be at most 65535');
   const threads = values['intra-op-threads'];
   const runtime = await Runtime.load({
     repository: values.repository as string,
     ...(threads !== undefined ? { intraOpThreads: intOption(threads, 'intra-op-threads', 1, 1) } : {}),
+    ...(executorThreads !== undefined ? { executorThreads } : {}),
+    batching: Object.fromEntries(Object.entries(batching).filter(([, v]) => v !== undefined)),
   });
   const server = new HttpServer(runtime, {
     host: values.host as string,
@@ -83,6 +102,8 @@ async function serve(argv: string[]): Promise<void> {
     stopping = true;
     process.stderr.write(`infergate: ${signal}: no new connections; finishing requests in flight\n`);
     void (async () => {
+      // Batches stop waiting for company, so the requests the server is finishing are answered.
+      runtime.drain();
       await server.close();
       await runtime.close();
       process.stderr.write('infergate: stopped\n');

@@ -52,3 +52,88 @@ export function nativeAddon(): NativeAddon {
   }
   return cached;
 }
+
+/** Options of the native dynamic batch scheduler (Triton's dynamic_batching names, camel-cased). */
+export interface NativeSchedulerOptions {
+  name: string;
+  maxBatchSize: number;
+  maxQueueDelayMicroseconds: number;
+  preferredBatchSize: number[];
+  priorityLevels: number;
+  defaultPriorityLevel: number;
+  timeoutAction: 'reject' | 'delay';
+  defaultTimeoutMicroseconds: number;
+  allowTimeoutOverride: boolean;
+  maxQueueSize: number;
+  slabCount: number;
+  inputWidth: number;
+  outputWidth: number;
+  plan: NativePreprocessPlan | undefined;
+  adaptiveDelay: { targetLatencyMicroseconds: number } | undefined;
+}
+
+/** Status codes a port delivers per request. */
+export const enum RowStatus {
+  Ok = 0,
+  InvalidArgument = 1,
+  DeadlineExceeded = 2,
+  ResourceExhausted = 3,
+  Unavailable = 4,
+  Internal = 5,
+}
+
+/** Negative results of submit(): the request was not admitted. */
+export const enum SubmitRejection {
+  QueueFull = -1,
+  DeadlineUnmeetable = -2,
+  Closed = -3,
+}
+
+export type PortCallback = (
+  tickets: Float64Array,
+  statuses: Int32Array,
+  outputs: Float32Array,
+  messages: (string | undefined)[] | undefined,
+) => void;
+
+export interface SchedulerStats {
+  [counter: string]: number;
+}
+
+/** The process-wide native batch scheduler of one model version (native/core/batch_scheduler). */
+export interface NativeBatchScheduler {
+  readonly name: string;
+  readonly inputWidth: number;
+  readonly outputWidth: number;
+  readonly fields: PlanField[] | undefined;
+  readonly estimatedExecMicroseconds: number;
+  openPort(callback: PortCallback): number;
+  closePort(port: number): void;
+  /** A ticket (>= 0), or a SubmitRejection. */
+  submit(raw: Float64Array | Float32Array, row: number, port: number, priority: number, timeoutMicroseconds: number): number;
+  onSealed(callback: () => void): void;
+  take(): number;
+  rows(batch: number): number;
+  inputView(batch: number): Float32Array;
+  outputView(batch: number): Float32Array;
+  complete(batch: number): void;
+  fail(batch: number, status: RowStatus, message: string): void;
+  slabAddress(batch: number): bigint;
+  stats(): SchedulerStats;
+  /** Seals every open batch now, whatever its age. */
+  flush(): void;
+  close(): void;
+}
+
+export interface NativeBatchSchedulerClass {
+  new (options: NativeSchedulerOptions): NativeBatchScheduler;
+  attach(name: string): NativeBatchScheduler;
+}
+
+export function batchSchedulerClass(): NativeBatchSchedulerClass {
+  return (nativeAddon() as unknown as { BatchScheduler: NativeBatchSchedulerClass }).BatchScheduler;
+}
+
+export function addressOf(view: ArrayBufferView): bigint {
+  return (nativeAddon() as unknown as { addressOf(v: ArrayBufferView): bigint }).addressOf(view);
+}

@@ -28,9 +28,24 @@ export type VersionPolicy =
   | { kind: 'all' }
   | { kind: 'specific'; versions: number[] };
 
+export interface QueuePolicy {
+  /** What happens to a request that waited past its timeout: rejected, or kept. */
+  timeoutAction: 'reject' | 'delay';
+  /** 0: no timeout. */
+  defaultTimeoutMicroseconds: number;
+  /** Whether a request may set its own timeout. */
+  allowTimeoutOverride: boolean;
+  /** Requests waiting at most; 0 in Triton means unbounded, which infergate replaces by a bound. */
+  maxQueueSize: number;
+}
+
 export interface DynamicBatchingConfig {
   preferredBatchSize: number[];
   maxQueueDelayMicroseconds: number;
+  /** 0: one level. Triton: 1 is the highest priority. */
+  priorityLevels: number;
+  defaultPriorityLevel: number;
+  defaultQueuePolicy: QueuePolicy;
 }
 
 export interface ModelConfig {
@@ -102,6 +117,12 @@ class Reader {
     });
   }
 
+  bool(name: string): boolean {
+    const v = this.single(name);
+    if (typeof v !== 'boolean') this.fail(name, 'true or false');
+    return v;
+  }
+
   ident(name: string): string | undefined {
     const v = this.single(name);
     if (v === undefined) return undefined;
@@ -148,6 +169,33 @@ function readVersionPolicy(r: Reader | undefined): VersionPolicy {
   return r.fail('', 'one of latest { num_versions }, all { }, specific { versions }');
 }
 
+function readQueuePolicy(r: Reader | undefined): QueuePolicy {
+  const action = r?.ident('timeout_action') ?? 'REJECT';
+  if (action !== 'REJECT' && action !== 'DELAY') r?.fail('timeout_action', 'REJECT or DELAY');
+  const override = r?.has('allow_timeout_override') ? r.bool('allow_timeout_override') : false;
+  return {
+    timeoutAction: action === 'DELAY' ? 'delay' : 'reject',
+    defaultTimeoutMicroseconds: r?.int('default_timeout_microseconds', 0) ?? 0,
+    allowTimeoutOverride: override,
+    maxQueueSize: r?.int('max_queue_size', 0) ?? 0,
+  };
+}
+
+function readDynamicBatching(db: Reader): DynamicBatchingConfig {
+  const priorityLevels = db.int('priority_levels', 0);
+  const defaultPriorityLevel = db.int('default_priority_level', 0);
+  if (priorityLevels > 0 && (defaultPriorityLevel < 1 || defaultPriorityLevel > priorityLevels)) {
+    db.fail('default_priority_level', `between 1 and priority_levels (${priorityLevels})`);
+  }
+  return {
+    preferredBatchSize: db.ints('preferred_batch_size', 1),
+    maxQueueDelayMicroseconds: db.int('max_queue_delay_microseconds', 0),
+    priorityLevels,
+    defaultPriorityLevel,
+    defaultQueuePolicy: readQueuePolicy(db.message('default_queue_policy')),
+  };
+}
+
 function readParameters(r: Reader): Map<string, string> {
   const params = new Map<string, string>();
   for (const p of r.messages('parameters')) {
@@ -179,10 +227,7 @@ export function parseModelConfig(text: string, file: string, dirName: string): M
   if (inputs.length === 0) r.fail('input', 'at least one input tensor');
   if (outputs.length === 0) r.fail('output', 'at least one output tensor');
   const db = r.message('dynamic_batching');
-  const dynamicBatching = db && {
-    preferredBatchSize: db.ints('preferred_batch_size', 1),
-    maxQueueDelayMicroseconds: db.int('max_queue_delay_microseconds', 0),
-  };
+  const dynamicBatching = db && readDynamicBatching(db);
   if (dynamicBatching && maxBatchSize > 0) {
     for (const size of dynamicBatching.preferredBatchSize) {
       if (size > maxBatchSize) {

@@ -3,9 +3,12 @@
 // request's tensors true to config.pbtxt. Both the embedded API and the servers call into this.
 
 import type { Backend } from '../backends/backend';
-import { type InferError, asInferError, invalidArgument, notFound, unavailable } from '../errors';
-import type { PreprocessedBatch, Preprocessor } from '../preprocess/preprocessor';
-import type { ModelConfig, TensorConfig } from '../repository/model-config';
+import type { SchedulerClient, SubmitOptions } from '../batching/scheduler-client';
+import { InferError, asInferError, invalidArgument, notFound, unavailable } from '../errors';
+import type { NativeBatchScheduler } from '../native/addon';
+import type { Preprocessor } from '../preprocess/preprocessor';
+import type { SharedModelHandle } from './attached-model';
+import type { ModelConfig } from '../repository/model-config';
 import type { ModelSettings } from '../repository/model-settings';
 import { type Tensor, elementCount } from '../tensor';
 
@@ -18,7 +21,7 @@ export interface ScoreResult {
   modelVersion: string;
 }
 
-export interface InferOptions {
+export interface InferOptions extends SubmitOptions {
   /** A loaded version; default: the newest loaded. */
   version?: number | string;
 }
@@ -37,11 +40,29 @@ export interface LoadedVersion {
   version: number;
   backend: Backend;
   preprocessor: Preprocessor | undefined;
+  /** Records go through the native batcher: its scheduler, and this thread's client of it. */
+  batching: { scheduler: NativeBatchScheduler; client: SchedulerClient } | undefined;
+  /** Called once the version has drained, before its backend closes. */
+  release: () => void;
+}
+
+export interface ModelStats {
+  /** Requests admitted to a batch. */
+  requests: number;
+  batches: number;
+  rows: number;
+  /** Requests refused at admission, by reason. */
+  rejected: { queueFull: number; deadline: number };
+  /** Requests admitted and not yet executing. */
+  queued: number;
+  /** Sealed batches waiting for an executor. */
+  readyBatches: number;
 }
 
 export class Model {
   private readonly byVersion: Map<number, LoadedVersion>;
   private inFlight = 0;
+  private draining = false;
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
@@ -71,34 +92,68 @@ export class Model {
     return this.resolve(version).preprocessor?.hash;
   }
 
-  /** Scores one raw record: preprocess → model → decision. */
-  async infer(record: unknown, options: InferOptions = {}): Promise<ScoreResult> {
-    const [result] = await this.inferMany([record], options);
-    if (result instanceof Error) throw result;
-    return result as ScoreResult;
-  }
-
   /**
-   * Scores many records as one batch (split at max_batch_size). Each record gets its own answer:
-   * a record that fails validation gets its error and the others are still scored.
+   * Scores one raw record: it is validated and encoded here, preprocessed natively straight into
+   * its row of the open batch, run with the rest of its batch on an executor thread, and the score
+   * comes back with its decision.
    */
-  async inferMany(records: readonly unknown[], options: InferOptions = {}): Promise<(ScoreResult | InferError)[]> {
-    return this.track(async () => {
+  infer(record: unknown, options: InferOptions = {}): Promise<ScoreResult> {
+    return this.track(() => {
       const v = this.resolve(options.version);
-      const pre = v.preprocessor;
-      if (!pre) {
+      const batching = v.batching;
+      if (!batching) {
         throw invalidArgument(`model "${this.name}" has no preprocess.json, so it takes tensors, not records: use the KServe v2 infer API`, {
           model: this.name,
         });
       }
-      const limit = this.config.maxBatchSize > 0 ? this.config.maxBatchSize : 1;
-      const results: (ScoreResult | InferError)[] = [];
-      for (let start = 0; start < records.length; start += limit) {
-        const batch = pre.batch(records.slice(start, start + limit));
-        results.push(...(await this.scoreBatch(v, batch)));
-      }
-      return results;
+      const modelVersion = String(v.version);
+      const bands = this.settings.decisionBands;
+      const scored = batching.client.score(record, options);
+      // While draining nobody waits for company: the request's batch runs now.
+      if (this.draining) batching.scheduler.flush();
+      return scored.then((score) =>
+        bands ? { score, decision: bands.decide(score), modelVersion } : { score, modelVersion },
+      );
     });
+  }
+
+  /**
+   * Scores many records; they share batches with each other and with concurrent requests. Each
+   * record gets its own answer: a record that fails validation gets its error, the others a score.
+   */
+  async inferMany(records: readonly unknown[], options: InferOptions = {}): Promise<(ScoreResult | InferError)[]> {
+    return Promise.all(records.map((r) => this.infer(r, options).catch((err: unknown) => asInferError(err, { model: this.name }))));
+  }
+
+  /** A handle another thread passes to AttachedModel.attach() to submit into the same batches. */
+  share(): SharedModelHandle {
+    const bands = this.settings.decisionBands;
+    const versions = [...this.byVersion.values()].filter((v) => v.batching);
+    return {
+      model: this.name,
+      versions: versions.map((v) => ({ version: v.version, scheduler: v.batching!.scheduler.name })),
+      scoreIndex: this.settings.scoreIndex,
+      decisionBands: bands ? bands.bands.map((b) => `${b.name}:${b.above}`).join(',') : undefined,
+      decisionDefault: bands?.fallback ?? 'allow',
+      priorityLevels: versions[0]?.batching?.client.priorityLevels ?? 1,
+    };
+  }
+
+  /** Counters of the batchers of every loaded version. */
+  stats(): ModelStats {
+    const total: ModelStats = { requests: 0, batches: 0, rows: 0, rejected: { queueFull: 0, deadline: 0 }, queued: 0, readyBatches: 0 };
+    for (const v of this.byVersion.values()) {
+      const s = v.batching?.scheduler.stats();
+      if (!s) continue;
+      total.requests += s.accepted ?? 0;
+      total.batches += s.batchesExecuted ?? 0;
+      total.rows += s.rowsExecuted ?? 0;
+      total.rejected.queueFull += s.rejectedQueueFull ?? 0;
+      total.rejected.deadline += s.rejectedDeadlineUnmeetable ?? 0;
+      total.queued += s.queueDepth ?? 0;
+      total.readyBatches += s.readyBatches ?? 0;
+    }
+    return total;
   }
 
   /** Runs already-preprocessed tensors (the KServe v2 infer API), checked against config.pbtxt. */
@@ -119,40 +174,25 @@ export class Model {
     });
   }
 
+  /**
+   * Shutdown, first step: requests are still taken, but no batch waits for its queue delay any
+   * more, so everything admitted finishes promptly (the server drains its connections meanwhile).
+   */
+  drain(): void {
+    this.draining = true;
+    for (const v of this.byVersion.values()) v.batching?.scheduler.flush();
+  }
+
   /** Stops taking requests, waits for those in flight, then releases every version's backend. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Requests waiting for company will get none: run their batches now.
+      for (const v of this.byVersion.values()) v.batching?.scheduler.flush();
       if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      for (const v of this.byVersion.values()) v.release();
       await Promise.all([...this.byVersion.values()].map((v) => v.backend.close()));
     })();
     return this.closing;
-  }
-
-  private async scoreBatch(v: LoadedVersion, batch: PreprocessedBatch): Promise<(ScoreResult | InferError)[]> {
-    let scores: Tensor['data'] | undefined;
-    let failure: InferError | undefined;
-    if (batch.rows > 0) {
-      const input = this.config.inputs[0] as TensorConfig;
-      const width = batch.tensor.length / batch.rows;
-      try {
-        const out = await v.backend.infer(
-          { [input.name]: { datatype: 'FP32', shape: [batch.rows, width], data: batch.tensor } },
-          [this.settings.scoreOutput],
-        );
-        scores = out[this.settings.scoreOutput]?.data;
-      } catch (err) {
-        failure = asInferError(err, { model: this.name });
-      }
-    }
-    const rowWidth = scores ? scores.length / batch.rows : 0;
-    const modelVersion = String(v.version);
-    const bands = this.settings.decisionBands;
-    return batch.placement.map((p) => {
-      if (typeof p !== 'number') return p;
-      if (failure || !scores) return failure ?? unavailable(`model "${this.name}" returned no scores`, { model: this.name });
-      const score = Number(scores[p * rowWidth + this.settings.scoreIndex]);
-      return bands ? { score, decision: bands.decide(score), modelVersion } : { score, modelVersion };
-    });
   }
 
   private checkInputs(inputs: Record<string, Tensor>): void {
@@ -222,13 +262,20 @@ export class Model {
     return v;
   }
 
-  private async track<T>(work: () => Promise<T>): Promise<T> {
-    if (this.closing) throw unavailable(`model "${this.name}" is shutting down`, { model: this.name });
-    this.inFlight++;
+  /** Counts a request in flight for close(); no async frame of its own on the hot path. */
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(unavailable(`model "${this.name}" is shutting down`, { model: this.name }));
+    let promise: Promise<T>;
     try {
-      return await work();
-    } finally {
-      if (--this.inFlight === 0 && this.drained) this.drained();
+      promise = work();
+    } catch (err) {
+      return Promise.reject(err);
     }
+    this.inFlight++;
+    const done = () => {
+      if (--this.inFlight === 0 && this.drained) this.drained();
+    };
+    promise.then(done, done);
+    return promise;
   }
 }

@@ -4,10 +4,16 @@
 //   const r = await rt.model('fraud').infer(record);   // { score, decision, modelVersion }
 //   await rt.close();
 
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { OnnxBackend } from '../backends/onnx/onnx-backend';
+import { OnnxExecutor } from '../backends/onnx/onnx-executor';
+import type { OnnxSessionSpec } from '../backends/onnx/onnx-session-spec';
+import { type BatchingOptions, type ResolvedBatching, resolveBatching } from '../batching/batching-options';
+import { SchedulerClient } from '../batching/scheduler-client';
 import { notFound } from '../errors';
+import { batchSchedulerClass } from '../native/addon';
 import { Preprocessor } from '../preprocess/preprocessor';
 import { ModelConfigError, rowElements } from '../repository/model-config';
 import { readModelSettings } from '../repository/model-settings';
@@ -23,6 +29,10 @@ export interface RuntimeOptions {
   intraOpThreads?: number;
   /** ONNX Runtime execution providers, e.g. ["cuda", "cpu"]; overrides the config. Default ["cpu"]. */
   executionProviders?: string[];
+  /** Executor worker threads, each with one ONNX Runtime session per model version. Default: CPU cores. */
+  executorThreads?: number;
+  /** Overrides of config.pbtxt's dynamic_batching, for every model or per model name. */
+  batching?: BatchingOptions & { models?: Record<string, BatchingOptions> };
 }
 
 export class Runtime {
@@ -31,6 +41,8 @@ export class Runtime {
   private constructor(
     readonly repository: string,
     private readonly loaded: Map<string, Model>,
+    /** The executor pool; tests use it for chaos drills and to read its counters. */
+    readonly executor: OnnxExecutor,
   ) {}
 
   /** Loads the repository's models. Any model that fails to load fails the whole load, naming it. */
@@ -41,14 +53,16 @@ export class Runtime {
     const repository = path.resolve(options.repository);
     const names = options.models ?? (await listModels(repository));
     if (names.length === 0) throw new Error(`model repository "${repository}" holds no model (no <name>/config.pbtxt)`);
+    const executor = new OnnxExecutor(options.executorThreads !== undefined ? { threads: options.executorThreads } : {});
     const loaded = new Map<string, Model>();
     try {
-      for (const name of names) loaded.set(name, await loadModel(await describeModel(repository, name), options));
+      for (const name of names) loaded.set(name, await loadModel(await describeModel(repository, name), options, executor));
     } catch (err) {
       await Promise.all([...loaded.values()].map((m) => m.close()));
+      await executor.close();
       throw err;
     }
-    return new Runtime(repository, loaded);
+    return new Runtime(repository, loaded, executor);
   }
 
   /** A loaded model; throws not_found naming the models that are loaded. */
@@ -65,25 +79,49 @@ export class Runtime {
   }
 
   get ready(): boolean {
-    return !this.closed && this.models().every((m) => m.ready);
+    return !this.closed && [...this.loaded.values()].every((m) => m.ready);
+  }
+
+  /** Runs every batch without waiting for its queue delay, from now on (see Model.drain). */
+  drain(): void {
+    this.executor.resume();
+    for (const m of this.loaded.values()) m.drain();
   }
 
   /** Finishes the requests in flight, then releases every model. Idempotent. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.models().map((m) => m.close()));
+    // Admitted requests are answered, so a paused executor runs again.
+    this.executor.resume();
+    await Promise.all([...this.loaded.values()].map((m) => m.close()));
+    await this.executor.close();
   }
 }
 
-async function loadModel(desc: ModelDescription, options: RuntimeOptions): Promise<Model> {
+// Native schedulers are process-wide and found by name: each runtime gets its own prefix.
+const RUNTIME_ID = randomUUID().slice(0, 8);
+let runtimes = 0;
+
+async function loadModel(desc: ModelDescription, options: RuntimeOptions, executor: OnnxExecutor): Promise<Model> {
   const configFile = path.join(desc.dir, 'config.pbtxt');
   const settings = readModelSettings(desc.config, configFile);
   if (desc.config.platform !== 'onnxruntime_onnx') {
     throw new ModelConfigError(configFile, `platform "${desc.config.platform}" is not served locally; infergate runs "onnxruntime_onnx"`);
   }
+  const { models: perModel, ...forAll } = options.batching ?? {};
+  const batching = resolveBatching(desc.config, { ...forAll, ...perModel?.[desc.name] });
+  const scoreOutput = desc.config.outputs.find((o) => o.name === settings.scoreOutput);
+  const prefix = `${RUNTIME_ID}-${++runtimes}/${desc.name}`;
   const versions: LoadedVersion[] = [];
   try {
     for (const files of desc.versions) {
+      const session: OnnxSessionSpec = {
+        key: `${prefix}/${files.version}`,
+        file: files.modelFile,
+        intraOpThreads: options.intraOpThreads ?? settings.intraOpThreads ?? 1,
+        executionProviders: options.executionProviders ?? settings.executionProviders ?? ['cpu'],
+      };
       let preprocessor: Preprocessor | undefined;
       if (files.preprocessFile) {
         const text = await fs.readFile(files.preprocessFile, 'utf8').catch((err: Error) => {
@@ -92,17 +130,49 @@ async function loadModel(desc: ModelDescription, options: RuntimeOptions): Promi
         preprocessor = new Preprocessor(text, files.preprocessFile, desc.name);
         checkRecordInput(desc, preprocessor, files.preprocessFile);
       }
-      const backend = await OnnxBackend.create(files.modelFile, desc.config, {
-        intraOpThreads: options.intraOpThreads ?? settings.intraOpThreads ?? 1,
-        executionProviders: options.executionProviders ?? settings.executionProviders ?? ['cpu'],
+      const backend = await OnnxBackend.create(executor, session, desc.config);
+      if (!preprocessor) {
+        versions.push({ version: files.version, backend, preprocessor, batching: undefined, release: () => undefined });
+        continue;
+      }
+      const scheduler = new (batchSchedulerClass())({
+        name: session.key,
+        ...batching,
+        slabCount: slabCount(batching, executor.threads),
+        inputWidth: preprocessor.width,
+        outputWidth: scoreOutput ? rowElements(scoreOutput) : 1,
+        plan: preprocessor.plan,
+        adaptiveDelay: batching.adaptiveDelay,
       });
-      versions.push({ version: files.version, backend, preprocessor });
+      const client = new SchedulerClient(scheduler, preprocessor.encoder, desc.name, settings.scoreIndex, batching.priorityLevels, 1);
+      executor.attach({ scheduler, session, input: preprocessor.outputName, output: settings.scoreOutput });
+      versions.push({
+        version: files.version,
+        backend,
+        preprocessor,
+        batching: { scheduler, client },
+        release: () => {
+          client.close();
+          executor.detach(scheduler);
+          scheduler.close();
+        },
+      });
     }
   } catch (err) {
-    await Promise.all(versions.map((v) => v.backend.close()));
+    for (const v of versions) v.release();
     throw err;
   }
   return new Model(desc.config, settings, versions);
+}
+
+/**
+ * Batch buffers for one scheduler: twice what a full queue needs in batches of the size that seals
+ * them (room for batches the timer sealed part-full), one per executor thread, one open per level.
+ * Past that, admission answers resource_exhausted: memory is bounded by this number.
+ */
+function slabCount(b: ResolvedBatching, threads: number): number {
+  const sealSize = b.preferredBatchSize.length > 0 ? Math.max(...b.preferredBatchSize) : b.maxBatchSize;
+  return 2 * Math.ceil(b.maxQueueSize / sealSize) * b.priorityLevels + threads + b.priorityLevels + 1;
 }
 
 /** A model fed by preprocess.json has one FP32 input whose row is exactly the plan's output. */

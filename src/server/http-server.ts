@@ -4,7 +4,7 @@
 
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { asInferError, httpStatusOf, notFound } from '../errors';
+import { asInferError, httpStatusOf, invalidArgument, notFound } from '../errors';
 import type { Model } from '../runtime/model';
 import type { Runtime } from '../runtime/runtime';
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './json-body';
@@ -19,6 +19,15 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Version string reported by GET /v2. */
   serverVersion?: string;
+}
+
+/** An optional non-negative integer request header; a malformed one is invalid_argument naming it. */
+function integerHeader(req: http.IncomingMessage, name: string): number | undefined {
+  const raw = req.headers[name];
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'string' && /^[0-9]{1,15}$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (Number.isNaN(n)) throw invalidArgument(`header "${name}" must be a non-negative integer, got "${String(raw)}"`, { field: name });
+  return n;
 }
 
 type Handler = (req: http.IncomingMessage, match: RegExpExecArray) => Promise<[number, unknown]>;
@@ -175,6 +184,15 @@ export class HttpServer {
     const model = this.model(m);
     const version = this.version(m);
     const record = await readJsonBody(req, this.maxBodyBytes);
-    return [200, await model.infer(record, version !== undefined ? { version } : {})];
+    const priority = integerHeader(req, 'x-infergate-priority');
+    const timeout = integerHeader(req, 'x-infergate-timeout-us');
+    return [
+      200,
+      await model.infer(record, {
+        ...(version !== undefined ? { version } : {}),
+        ...(priority !== undefined ? { priority } : {}),
+        ...(timeout !== undefined ? { timeoutMicroseconds: timeout } : {}),
+      }),
+    ];
   }
 }

@@ -202,3 +202,41 @@ describe('infergate serve shutdown', () => {
     assert.equal(await server.exit, 0);
   });
 });
+
+describe('infergate serve under overload', () => {
+  it('answers 429 with Retry-After when the queue is full, and on SIGTERM runs the queued requests', async () => {
+    // A queue of two, and a queue delay so long that only shutdown will seal the batch.
+    const server = await startServer('--max-queue-size', '2', '--max-queue-delay-us', '600000000');
+    const replies = [0, 1, 2].map(() => post(`${server.url}/v1/models/fraud/score`, example));
+    const first = await Promise.race(replies);
+    assert.equal(first.status, 429);
+    assert.match(first.body.error, /queue is full; retry later/);
+    assert.equal(first.body.code, 'resource_exhausted');
+    assert.ok(Number(first.headers['retry-after']) >= 1);
+    server.proc.kill('SIGTERM');
+    const statuses = (await Promise.all(replies)).map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 429]);
+    assert.equal(await server.exit, 0);
+  });
+
+  it('refuses malformed priority and timeout headers, naming them', async () => {
+    const server = await startServer();
+    try {
+      const bad = await request(`${server.url}/v1/models/fraud/score`, 'POST', JSON.stringify(example), { 'x-infergate-priority': 'high' });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error, /header "x-infergate-priority" must be a non-negative integer, got "high"/);
+      const range = await request(`${server.url}/v1/models/fraud/score`, 'POST', JSON.stringify(example), { 'x-infergate-priority': '5' });
+      assert.equal(range.status, 400);
+      assert.match(range.body.error, /priority must be an integer in \[1, 1\]/);
+      const late = await request(`${server.url}/v1/models/fraud/score`, 'POST', JSON.stringify(example), { 'x-infergate-timeout-us': '1' });
+      // Refused up front once batch timings are known, else timed out in the queue: 504 either way.
+      assert.equal(late.status, 504);
+      assert.equal(late.body.code, 'deadline_exceeded');
+      const ok = await request(`${server.url}/v1/models/fraud/score`, 'POST', JSON.stringify(example), { 'x-infergate-priority': '1', 'x-infergate-timeout-us': '60000000' });
+      assert.equal(ok.status, 200);
+    } finally {
+      server.proc.kill('SIGTERM');
+      await server.exit;
+    }
+  });
+});

@@ -20,7 +20,21 @@ describe('config.pbtxt', () => {
     assert.deepEqual(c.inputs, [{ name: 'features', datatype: 'FP32', dims: [4] }]);
     assert.deepEqual(c.outputs, [{ name: 'probabilities', datatype: 'FP32', dims: [2] }]);
     assert.deepEqual(c.versionPolicy, { kind: 'latest', numVersions: 1 });
-    assert.deepEqual(c.dynamicBatching, { preferredBatchSize: [4], maxQueueDelayMicroseconds: 100 });
+    assert.deepEqual(c.dynamicBatching, {
+      preferredBatchSize: [4],
+      maxQueueDelayMicroseconds: 100,
+      priorityLevels: 0,
+      defaultPriorityLevel: 0,
+      defaultQueuePolicy: { timeoutAction: 'reject', defaultTimeoutMicroseconds: 0, allowTimeoutOverride: false, maxQueueSize: 0 },
+    });
+    const q = parseModelConfig(
+      `${BASE} dynamic_batching { priority_levels: 3 default_priority_level: 2 default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 500 allow_timeout_override: true max_queue_size: 9 } }`,
+      'c.pbtxt',
+      'm',
+    );
+    assert.deepEqual(q.dynamicBatching?.defaultQueuePolicy, { timeoutAction: 'delay', defaultTimeoutMicroseconds: 500, allowTimeoutOverride: true, maxQueueSize: 9 });
+    assert.equal(q.dynamicBatching?.priorityLevels, 3);
+    assert.equal(q.dynamicBatching?.defaultPriorityLevel, 2);
     assert.equal(c.defaultModelFilename, 'model.onnx');
   });
 
@@ -33,6 +47,8 @@ describe('config.pbtxt', () => {
       [`${BASE} dynamic_batching { preferred_batch_size: [ 16 ] }`, /preferred_batch_size 16 exceeds max_batch_size 8/],
       [`${BASE} version_policy { specific { } }`, /field "version_policy\.specific\.versions" must be a non-empty list/],
       [BASE.replace(/output \[.*\]/, ''), /field "output" must be at least one output tensor/],
+      [`${BASE} dynamic_batching { priority_levels: 2 default_priority_level: 3 }`, /field "dynamic_batching\.default_priority_level" must be between 1 and priority_levels \(2\)/],
+      [`${BASE} dynamic_batching { default_queue_policy { timeout_action: DROP } }`, /timeout_action" must be REJECT or DELAY/],
       ['name: "m" platform: "onnxruntime_onnx" input {', /c\.pbtxt: line 1/],
     ];
     for (const [text, message] of cases) {

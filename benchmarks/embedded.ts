@@ -1,0 +1,203 @@
+// `npm run bench -- embedded [--quick] [--threads=N] [--modes=baseline,ort-main,piscina,infergate]`
+//
+// Open-loop latency of scoring the fraud model per request, three ways side by side in one run:
+// (a) onnxruntime-node on the main thread, (b) a Piscina pool with one task per request, (c)
+// infergate's embedded API; and first (0), the generator alone, whose own cost is subtracted from
+// the others' event-loop figures. Each mode runs in a fresh child process of its own (modes/runner.ts),
+// one after another, so that no mode's threads, GC or event loop disturb another's numbers.
+
+import { spawn } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { EVENT_LOOP_DELAY_RESOLUTION_MS } from './host-meter';
+import { type MachineInfo, machineInfo } from './machine';
+import { MODES, type ModeName } from './modes/mode';
+import type { ModeReport, RunnerConfig } from './modes/protocol';
+
+export interface EmbeddedOptions {
+  quick: boolean;
+  threads: number;
+  modes: ModeName[];
+}
+
+export interface EmbeddedSettings {
+  sloP99Ms: number;
+  ladder: number[];
+  bisections: number;
+  maxRate: number;
+  warmupMs: number;
+  durationMs: number;
+  maxOutstanding: number;
+  abortLatencyMs: number;
+  drainTimeoutMs: number;
+  warmRequests: number;
+  confirmFailures: boolean;
+  piscinaThreads: number;
+  eventLoopDelayResolutionMs: number;
+}
+
+export interface EmbeddedSummary {
+  /** Rate at which the event-loop cost per request is compared: the guide's worked-example peak. */
+  compareAtRate: number;
+  maxRateAtSlo: Partial<Record<ModeName, number | null>>;
+  /** (c) / (a) of the highest rate that held p99 within the objective. */
+  maxRateRatioInfergateOverOrtMain: number | null;
+  eventLoopUsPerRequestAtCompareRate: Partial<Record<ModeName, number | null>>;
+  /** The same less the baseline mode's (the generator's and meters' own cost). */
+  eventLoopNetUsPerRequestAtCompareRate: Partial<Record<ModeName, number | null>>;
+  /** (c) / (a) of the net main-thread event-loop µs per request at compareAtRate. */
+  eventLoopNetRatioInfergateOverOrtMain: number | null;
+  /** (c) / (a) of the raw figure (generator cost included in both). */
+  eventLoopRatioInfergateOverOrtMain: number | null;
+}
+
+export interface EmbeddedResult {
+  machine: MachineInfo;
+  loadAverageAfter: number[];
+  elapsedS: number;
+  settings: EmbeddedSettings;
+  modes: ModeReport[];
+  summary: EmbeddedSummary;
+}
+
+const LADDER = [200, 800, 2000, 5000];
+const COMPARE_AT_RATE = 800;
+
+export function embeddedSettings(options: EmbeddedOptions): EmbeddedSettings {
+  const quick = options.quick;
+  return {
+    sloP99Ms: 5,
+    ladder: LADDER,
+    bisections: quick ? 1 : 3,
+    maxRate: quick ? 80_000 : 160_000,
+    warmupMs: quick ? 250 : 1000,
+    durationMs: quick ? 1000 : 5000,
+    maxOutstanding: 100_000,
+    abortLatencyMs: 1000,
+    drainTimeoutMs: quick ? 5000 : 10_000,
+    warmRequests: quick ? 400 : 2000,
+    confirmFailures: !quick,
+    piscinaThreads: options.threads,
+    eventLoopDelayResolutionMs: EVENT_LOOP_DELAY_RESOLUTION_MS,
+  };
+}
+
+export async function runEmbeddedBench(options: EmbeddedOptions): Promise<EmbeddedResult> {
+  const started = performance.now();
+  const machine = machineInfo();
+  const settings = embeddedSettings(options);
+  const reports: ModeReport[] = [];
+  for (const mode of options.modes) {
+    const info = MODES.find((m) => m.name === mode);
+    process.stderr.write(`${info?.label ?? mode}\n`);
+    reports.push(await runMode(mode, settings));
+  }
+  subtractBaseline(reports);
+  return {
+    machine,
+    loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    elapsedS: Math.round((performance.now() - started) / 100) / 10,
+    settings,
+    modes: reports,
+    summary: summarize(reports),
+  };
+}
+
+function runMode(mode: ModeName, s: EmbeddedSettings): Promise<ModeReport> {
+  const config: RunnerConfig = {
+    mode,
+    threads: s.piscinaThreads,
+    sloP99Ms: s.sloP99Ms,
+    // The baseline cannot fail a rate that matters; it only runs the ladder, for subtraction.
+    plan: mode === 'baseline' ? { ladder: s.ladder, bisections: 0, maxRate: 0 } : { ladder: s.ladder, bisections: s.bisections, maxRate: s.maxRate },
+    step: {
+      warmupMs: s.warmupMs,
+      durationMs: s.durationMs,
+      maxOutstanding: s.maxOutstanding,
+      abortLatencyMs: s.abortLatencyMs,
+      drainTimeoutMs: s.drainTimeoutMs,
+    },
+    warmRequests: s.warmRequests,
+    confirmFailures: s.confirmFailures,
+  };
+  const runner = path.join(__dirname, 'modes', 'runner.js');
+  const child = spawn(process.execPath, ['--expose-gc', runner, JSON.stringify(config)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve) => {
+    let message: Partial<ModeReport> | undefined;
+    child.on('message', (m) => (message = m as Partial<ModeReport>));
+    child.on('error', (err) => (message = { crash: err.message }));
+    child.on('close', (code, signal) => {
+      if (message && message.crash === undefined && Array.isArray(message.steps)) return resolve(message as ModeReport);
+      const info = MODES.find((m) => m.name === mode);
+      resolve({
+        mode,
+        label: info?.label ?? mode,
+        description: info?.description ?? '',
+        threads: null,
+        steps: [],
+        maxRateAtSlo: null,
+        lowestFailingRate: null,
+        meanBatchSize: null,
+        errors: 0,
+        firstError: null,
+        crash: message?.crash ?? `runner exited with ${signal ?? `code ${code}`} and no report`,
+      });
+    });
+  });
+}
+
+/** Sets each step's net event-loop cost: its µs per request less the baseline's at the same rate. */
+function subtractBaseline(reports: ModeReport[]): void {
+  const baseline = reports.find((r) => r.mode === 'baseline');
+  for (const r of reports) {
+    for (const step of r.steps) {
+      const base = baseline?.steps.find((b) => b.rate === step.rate && b.attempt === 1)?.eventLoopUsPerRequest;
+      const raw = step.eventLoopUsPerRequest;
+      step.eventLoopNetUsPerRequest = base != null && raw !== null ? Math.round((raw - base) * 10) / 10 : null;
+    }
+  }
+}
+
+function summarize(reports: ModeReport[]): EmbeddedSummary {
+  const byMode = (m: ModeName) => reports.find((r) => r.mode === m && r.crash === undefined);
+  const maxRateAtSlo: EmbeddedSummary['maxRateAtSlo'] = {};
+  const loopUs: EmbeddedSummary['eventLoopUsPerRequestAtCompareRate'] = {};
+  const netUs: EmbeddedSummary['eventLoopNetUsPerRequestAtCompareRate'] = {};
+  for (const r of reports) {
+    const step = r.steps.find((s) => s.rate === COMPARE_AT_RATE && s.phase === 'ladder' && s.attempt === 1);
+    if (r.mode !== 'baseline') maxRateAtSlo[r.mode] = r.maxRateAtSlo;
+    loopUs[r.mode] = step?.eventLoopUsPerRequest ?? null;
+    netUs[r.mode] = step?.eventLoopNetUsPerRequest ?? null;
+  }
+  const ratio = (c: number | null | undefined, a: number | null | undefined) =>
+    c != null && a != null && a > 0 ? Math.round((c / a) * 100) / 100 : null;
+  return {
+    compareAtRate: COMPARE_AT_RATE,
+    maxRateAtSlo,
+    maxRateRatioInfergateOverOrtMain: ratio(byMode('infergate')?.maxRateAtSlo, byMode('ort-main')?.maxRateAtSlo),
+    eventLoopUsPerRequestAtCompareRate: loopUs,
+    eventLoopNetUsPerRequestAtCompareRate: netUs,
+    eventLoopNetRatioInfergateOverOrtMain: ratio(netUs.infergate, netUs['ort-main']),
+    eventLoopRatioInfergateOverOrtMain: ratio(loopUs.infergate, loopUs['ort-main']),
+  };
+}
+
+/** Parses the scenario's own flags: --quick, --threads=N, --modes=a,b. */
+export function parseEmbeddedArgs(args: readonly string[]): EmbeddedOptions {
+  const value = (name: string) => {
+    const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (i < 0) return undefined;
+    const a = args[i] as string;
+    return a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[i + 1];
+  };
+  const threadsText = value('threads');
+  const threads = threadsText === undefined ? os.availableParallelism() : Number(threadsText);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got "${threadsText}"`);
+  const names = MODES.map((m) => m.name);
+  const modes = (value('modes')?.split(',') ?? names) as ModeName[];
+  for (const m of modes) if (!names.includes(m)) throw new Error(`--modes: unknown mode "${m}" (modes: ${names.join(', ')})`);
+  return { quick: args.includes('--quick'), threads, modes };
+}

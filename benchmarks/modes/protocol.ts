@@ -1,0 +1,69 @@
+// What embedded.ts sends a mode runner (as its one argument, JSON) and what the runner sends back
+// (one IPC message).
+
+import type { OpenLoopOptions } from '../open-loop';
+import type { Phase, RatePlan } from '../rate-search';
+import type { ModeName } from './mode';
+
+export interface RunnerConfig {
+  mode: ModeName;
+  threads: number;
+  /** The latency objective a step must meet to pass. */
+  sloP99Ms: number;
+  plan: RatePlan;
+  step: Omit<OpenLoopOptions, 'rate' | 'failFastAboveMs'>;
+  /** Run a rate that just missed the objective once more; it passes if the second try does. */
+  confirmFailures: boolean;
+  /** Requests scored (closed loop, 16 at a time) before the first step, to warm JIT, sessions, workers. */
+  warmRequests: number;
+}
+
+export interface StepReport {
+  rate: number;
+  phase: Phase;
+  /** 2 for the second try of a rate whose first try just missed (RunnerConfig.confirmFailures). */
+  attempt: number;
+  pass: boolean;
+  failReason: string | null;
+  sent: number;
+  completed: number;
+  errors: number;
+  dropped: number;
+  unfinished: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  sendLagP99Ms: number;
+  achievedRate: number;
+  windowMs: number;
+  eventLoopUtilization: number;
+  eventLoopUsPerRequest: number | null;
+  /** eventLoopUsPerRequest less the baseline mode's at the same rate (set by embedded.ts); null without one. */
+  eventLoopNetUsPerRequest: number | null;
+  eventLoopDelayP99Ms: number | null;
+  eventLoopDelayMaxMs: number | null;
+  cpuCores: number;
+  /** rows / batches over the step (warmup and drain included); null where the mode has no stats. */
+  meanBatchSize: number | null;
+}
+
+export interface ModeReport {
+  mode: ModeName;
+  label: string;
+  description: string;
+  /** Worker threads; null for modes without a pool of their own. */
+  threads: number | null;
+  /** Every step run, in the order run; a rate tried twice appears twice. */
+  steps: StepReport[];
+  /** Highest rate whose step met the objective; null if none did. */
+  maxRateAtSlo: number | null;
+  lowestFailingRate: number | null;
+  /** rows / batches over all steps; null where the mode has no stats. */
+  meanBatchSize: number | null;
+  errors: number;
+  firstError: string | null;
+  /** Set when the runner itself failed (then steps may be incomplete). */
+  crash?: string;
+}

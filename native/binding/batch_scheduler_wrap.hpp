@@ -1,0 +1,63 @@
+// JS class BatchScheduler: a process-wide native dynamic batch scheduler (core/batch_scheduler.hpp),
+// reachable from every thread by name. The full JS API is in native/README.md; in short:
+//
+//   new BatchScheduler(options)      creates and registers one (options: see README); throws on a bad
+//                                    option or a name already registered
+//   BatchScheduler.attach(name)      another wrapper, on this thread, over the registered one
+//   producer side:  openPort(cb) -> portId, closePort(portId), submit(raw, row, portId, priority,
+//                   timeoutUs) -> ticket >= 0 or -1 queue_full / -2 deadline_unmeetable / -3 closed
+//   executor side:  onSealed(cb), take() -> batchId or -1, rows(id), inputView(id), outputView(id),
+//                   complete(id), fail(id, status, message), slabAddress(id)
+//   flush(), stats(), estimatedExecMicroseconds, name, inputWidth, outputWidth, fields, close()
+//
+// Only conversion, argument checks and the JS-thread plumbing (ports, notifications) live here.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "scheduler_registry.hpp"
+
+namespace infergate::binding {
+
+class BatchSchedulerWrap : public Napi::ObjectWrap<BatchSchedulerWrap> {
+ public:
+  // Also installs this module's per-environment data (the constructor, the thread's open ports).
+  static void Register(Napi::Env env, Napi::Object exports);
+  explicit BatchSchedulerWrap(const Napi::CallbackInfo& info);
+
+ private:
+  static Napi::Value Attach(const Napi::CallbackInfo& info);
+
+  Napi::Value Name(const Napi::CallbackInfo& info);
+  Napi::Value InputWidth(const Napi::CallbackInfo& info);
+  Napi::Value OutputWidth(const Napi::CallbackInfo& info);
+  Napi::Value Fields(const Napi::CallbackInfo& info);
+  Napi::Value EstimatedExec(const Napi::CallbackInfo& info);
+
+  Napi::Value OpenPort(const Napi::CallbackInfo& info);
+  Napi::Value ClosePort(const Napi::CallbackInfo& info);
+  Napi::Value Submit(const Napi::CallbackInfo& info);
+
+  Napi::Value OnSealed(const Napi::CallbackInfo& info);
+  Napi::Value Take(const Napi::CallbackInfo& info);
+  Napi::Value Rows(const Napi::CallbackInfo& info);
+  Napi::Value InputView(const Napi::CallbackInfo& info);
+  Napi::Value OutputView(const Napi::CallbackInfo& info);
+  Napi::Value Complete(const Napi::CallbackInfo& info);
+  Napi::Value Fail(const Napi::CallbackInfo& info);
+  Napi::Value SlabAddress(const Napi::CallbackInfo& info);
+
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  sched::BatchView TakenBatch(const Napi::CallbackInfo& info, const char* method);
+  Napi::Value View(Napi::Env env, float* data, std::size_t count);
+
+  std::shared_ptr<SharedScheduler> shared_;
+  Napi::Reference<Napi::Array> fields_;  // built on first read
+};
+
+}  // namespace infergate::binding

@@ -1,0 +1,93 @@
+// Where native threads hand results to JS: thread-safe functions (TSFNs), guarded so that an
+// environment that goes away (a worker thread exits or is terminated) never leaves a dangling
+// handle behind.
+//
+// Node deletes a TSFN when its environment is torn down, whoever still holds the handle. So each
+// sink keeps its handle under a mutex, and the TSFN's finalizer (which runs on that teardown, or
+// after an orderly release) clears it under the same mutex. A native thread that delivers takes the
+// mutex, finds the handle gone, and drops the delivery instead of calling into freed memory.
+#pragma once
+
+#include <node_api.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+
+#include "core/batch_scheduler.hpp"
+
+namespace infergate::binding {
+
+// A producer thread's delivery port: one JS callback on that thread's event loop, called once per
+// (batch, port) with the batch's completions for this port.
+//
+// The TSFN is unref'd while no ticket is outstanding, so an idle port never keeps a thread alive,
+// and ref'd while some are, so a thread waiting for its answers is not let go before they arrive.
+class PortSink : public std::enable_shared_from_this<PortSink> {
+ public:
+  // Creates the TSFN on `env` (the calling JS thread). Throws Napi::Error.
+  static std::shared_ptr<PortSink> Create(napi_env env, napi_value callback, std::uint32_t output_width,
+                                          std::weak_ptr<sched::Scheduler> scheduler);
+
+  napi_env env() const noexcept { return env_; }
+  std::uint64_t id() const noexcept { return id_; }
+  void set_id(std::uint64_t id) noexcept { id_ = id; }
+  const sched::Scheduler* scheduler() const noexcept { return scheduler_raw_; }
+
+  // Any thread (the scheduler's Deliver): copies the completions and queues the JS call.
+  void Deliver(std::span<const sched::Completion> completions) noexcept;
+
+  // The owning JS thread only.
+  void Submitted() noexcept;                 // one more ticket outstanding
+  void Delivered(std::size_t count) noexcept;  // that many answered
+  void Close() noexcept;                     // releases the TSFN; later deliveries are dropped
+
+  std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+
+ private:
+  PortSink(napi_env env, std::uint32_t output_width, std::weak_ptr<sched::Scheduler> scheduler);
+  static void CallJs(napi_env env, napi_value callback, void* context, void* data);
+  static void Finalize(napi_env env, void* finalize_data, void* hint);
+
+  const napi_env env_;
+  const std::uint32_t output_width_;
+  const std::weak_ptr<sched::Scheduler> scheduler_;
+  const sched::Scheduler* const scheduler_raw_;  // identity only, never dereferenced
+  std::uint64_t id_ = 0;
+
+  std::mutex mu_;
+  napi_threadsafe_function tsfn_ = nullptr;  // guarded by mu_; null once released or finalized
+
+  std::uint64_t outstanding_ = 0;  // JS thread only
+  bool refed_ = false;             // JS thread only
+  std::atomic<std::uint64_t> dropped_{0};
+};
+
+// The "batches are ready" notification of one scheduler: one JS callback (onSealed), on the thread
+// that registered it, called with the number of ready batches. Notifications coalesce: while a call
+// is queued and has not yet run, further seals add nothing. Unref'd: it never keeps a loop alive.
+class SealedNotifier : public std::enable_shared_from_this<SealedNotifier> {
+ public:
+  void set_scheduler(std::weak_ptr<sched::Scheduler> scheduler) { scheduler_ = std::move(scheduler); }
+
+  // Any thread (the scheduler's on_sealed hook).
+  void Notify() noexcept;
+  // JS thread: replaces the callback (null `callback` removes it). Throws Napi::Error.
+  void Set(napi_env env, napi_value callback);
+  // Releases the TSFN, if any (scheduler closed).
+  void Clear() noexcept;
+
+ private:
+  struct Handle;
+  static void CallJs(napi_env env, napi_value callback, void* context, void* data);
+  static void Finalize(napi_env env, void* finalize_data, void* hint);
+
+  std::weak_ptr<sched::Scheduler> scheduler_;
+  std::atomic<bool> pending_{false};
+  std::mutex mu_;
+  napi_threadsafe_function tsfn_ = nullptr;  // guarded by mu_
+};
+
+}  // namespace infergate::binding

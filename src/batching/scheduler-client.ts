@@ -1,0 +1,117 @@
+// The producer face of one native batch scheduler, in one thread: submits encoded records, and
+// settles each request's promise when its batch's results reach this thread's port. Works the same
+// on the main thread and in any worker_thread (the scheduler is process-wide).
+
+import { InferError, type ErrorCode } from '../errors';
+import { type NativeBatchScheduler, RowStatus, SubmitRejection } from '../native/addon';
+import type { RecordEncoder } from '../preprocess/record-encoder';
+
+interface Pending {
+  resolve: (score: number) => void;
+  reject: (err: InferError) => void;
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  [RowStatus.InvalidArgument]: 'invalid_argument',
+  [RowStatus.DeadlineExceeded]: 'deadline_exceeded',
+  [RowStatus.ResourceExhausted]: 'resource_exhausted',
+  [RowStatus.Unavailable]: 'unavailable',
+  [RowStatus.Internal]: 'internal',
+};
+
+export interface SubmitOptions {
+  /** 1 is the highest; 0 or absent: the model's default_priority_level. */
+  priority?: number;
+  /** Give up (deadline exceeded) after this long; 0 or absent: the model's default timeout. */
+  timeoutMicroseconds?: number;
+}
+
+export class SchedulerClient {
+  private readonly pending = new Map<number, Pending>();
+  private readonly port: number;
+  private readonly raw: Float64Array;
+  private closed = false;
+  /** Deliveries for a ticket this thread no longer waits on (a duplicate, or after close). */
+  unmatchedDeliveries = 0;
+
+  constructor(
+    private readonly scheduler: NativeBatchScheduler,
+    private readonly encoder: RecordEncoder,
+    private readonly model: string,
+    private readonly scoreIndex: number,
+    readonly priorityLevels: number,
+    /** Seconds a client should wait before retrying after resource_exhausted. */
+    private readonly retryAfterSeconds: number,
+  ) {
+    this.raw = new Float64Array(encoder.fieldCount);
+    this.port = scheduler.openPort((tickets, statuses, outputs, messages) => this.deliver(tickets, statuses, outputs, messages));
+  }
+
+  get outstanding(): number {
+    return this.pending.size;
+  }
+
+  /** Validates and encodes the record, then claims its row in the open batch. */
+  score(record: unknown, options: SubmitOptions = {}): Promise<number> {
+    const priority = options.priority ?? 0;
+    const timeout = options.timeoutMicroseconds ?? 0;
+    if (!Number.isInteger(priority) || priority < 0 || priority > this.priorityLevels) {
+      return Promise.reject(this.error('invalid_argument', `priority must be an integer in [1, ${this.priorityLevels}] (or 0 for the default), got ${priority}`, 'priority'));
+    }
+    if (!Number.isInteger(timeout) || timeout < 0) {
+      return Promise.reject(this.error('invalid_argument', `timeout must be a non-negative integer number of microseconds, got ${timeout}`, 'timeout'));
+    }
+    try {
+      this.encoder.encode(record, this.raw, 0);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.closed) return Promise.reject(this.error('unavailable', `model "${this.model}" is shutting down`));
+    const ticket = this.scheduler.submit(this.raw, 0, this.port, priority, timeout);
+    if (ticket < 0) return Promise.reject(this.rejection(ticket));
+    return new Promise<number>((resolve, reject) => this.pending.set(ticket, { resolve, reject }));
+  }
+
+  /** Stops this thread's port; requests still pending are answered unavailable. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.scheduler.closePort(this.port);
+    for (const p of this.pending.values()) p.reject(this.error('unavailable', `model "${this.model}" is shutting down`));
+    this.pending.clear();
+  }
+
+  private deliver(tickets: Float64Array, statuses: Int32Array, outputs: Float32Array, messages: (string | undefined)[] | undefined): void {
+    const width = tickets.length > 0 ? outputs.length / tickets.length : 0;
+    for (let i = 0; i < tickets.length; i++) {
+      const ticket = tickets[i] as number;
+      const p = this.pending.get(ticket);
+      if (!p) {
+        this.unmatchedDeliveries++;
+        continue;
+      }
+      this.pending.delete(ticket);
+      const status = statuses[i] as number;
+      if (status === RowStatus.Ok) p.resolve(outputs[i * width + this.scoreIndex] as number);
+      else p.reject(this.error(STATUS_CODES[status] ?? 'internal', messages?.[i] ?? `request failed with status ${status}`));
+    }
+  }
+
+  private rejection(code: number): InferError {
+    switch (code) {
+      case SubmitRejection.QueueFull:
+        return new InferError('resource_exhausted', `model "${this.model}": the queue is full; retry later`, {
+          model: this.model,
+          retryAfterSeconds: this.retryAfterSeconds,
+        });
+      case SubmitRejection.DeadlineUnmeetable:
+        return this.error('deadline_exceeded', `model "${this.model}": the request's deadline cannot be met given the current batch execution time`);
+      default:
+        return this.error('unavailable', `model "${this.model}" is shutting down`);
+    }
+  }
+
+  private error(code: ErrorCode, message: string, field?: string): InferError {
+    return new InferError(code, message, { model: this.model, ...(field !== undefined ? { field } : {}) });
+  }
+}

@@ -1,0 +1,79 @@
+// A model reached from another thread of the host application. The native schedulers are
+// process-wide, so a worker_thread that holds a model's handle submits to the very batches the main
+// thread's requests go into; preprocessing runs on the submitting thread, execution on the executor.
+//
+//   // main thread
+//   new Worker(file, { workerData: { fraud: rt.model('fraud').share() } });
+//   // worker thread
+//   const fraud = AttachedModel.attach(workerData.fraud);
+//   const r = await fraud.infer(record);
+
+import { SchedulerClient, type SubmitOptions } from '../batching/scheduler-client';
+import { notFound } from '../errors';
+import { batchSchedulerClass } from '../native/addon';
+import { DecisionBands } from '../postprocess/decision-bands';
+import { RecordEncoder } from '../preprocess/record-encoder';
+import type { ScoreResult } from './model';
+
+/** Plain data (structured-clonable): what another thread needs to reach a model's batchers. */
+export interface SharedModelHandle {
+  model: string;
+  versions: { version: number; scheduler: string }[];
+  scoreIndex: number;
+  decisionBands: string | undefined;
+  decisionDefault: string;
+  priorityLevels: number;
+}
+
+export class AttachedModel {
+  private constructor(
+    private readonly handle: SharedModelHandle,
+    private readonly clients: Map<number, SchedulerClient>,
+    private readonly bands: DecisionBands | undefined,
+  ) {}
+
+  static attach(handle: SharedModelHandle): AttachedModel {
+    const clients = new Map<number, SchedulerClient>();
+    for (const v of handle.versions) {
+      const scheduler = batchSchedulerClass().attach(v.scheduler);
+      const fields = scheduler.fields;
+      if (!fields) throw new Error(`model "${handle.model}" version ${v.version} takes no records`);
+      clients.set(
+        v.version,
+        new SchedulerClient(scheduler, new RecordEncoder(fields, handle.model), handle.model, handle.scoreIndex, handle.priorityLevels, 1),
+      );
+    }
+    const bands = handle.decisionBands === undefined ? undefined : DecisionBands.parse(handle.decisionBands, handle.decisionDefault);
+    return new AttachedModel(handle, clients, bands);
+  }
+
+  get name(): string {
+    return this.handle.model;
+  }
+
+  infer(record: unknown, options: SubmitOptions & { version?: number } = {}): Promise<ScoreResult> {
+    const versions = [...this.clients.keys()];
+    const version = options.version ?? Math.max(...versions);
+    const client = this.clients.get(version);
+    if (!client) {
+      return Promise.reject(
+        notFound(`model "${this.name}" has no version "${version}" loaded (loaded: ${versions.join(', ')})`, { model: this.name, field: 'version' }),
+      );
+    }
+    const modelVersion = String(version);
+    const bands = this.bands;
+    return client.score(record, options).then((score) => (bands ? { score, decision: bands.decide(score), modelVersion } : { score, modelVersion }));
+  }
+
+  /** Deliveries for tickets this thread was not waiting on: duplicates would show here. */
+  get unmatchedDeliveries(): number {
+    let n = 0;
+    for (const c of this.clients.values()) n += c.unmatchedDeliveries;
+    return n;
+  }
+
+  /** Closes this thread's ports; its pending requests are answered unavailable. */
+  detach(): void {
+    for (const c of this.clients.values()) c.close();
+  }
+}
