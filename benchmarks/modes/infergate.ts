@@ -1,13 +1,20 @@
-// Mode (c): infergate's embedded API, exactly as a service calls it. Whatever runs behind infer()
-// (in-process ORT today, a native batcher feeding Piscina executors next) is what is measured.
-// If the model exposes stats() → { requests, batches, rows }, its batching is reported too.
+// Mode (c): infergate's embedded API, exactly as a service calls it: the native batcher feeding
+// Piscina executors. Its batching is reported from model.stats(). INFERGATE_BENCH_BATCHING (JSON
+// of Runtime.load's `batching`) and INFERGATE_BENCH_EXECUTORS try other settings without an edit.
 
 import { Runtime } from '../../src/index';
 import { REPOSITORY, cycle, recordPool } from './fraud';
 import type { BatchCounters, ModeHandle } from './mode';
 
 export async function openInfergate(): Promise<ModeHandle> {
-  const rt = await Runtime.load({ repository: REPOSITORY, models: ['fraud'] });
+  const batching = process.env.INFERGATE_BENCH_BATCHING;
+  const executors = process.env.INFERGATE_BENCH_EXECUTORS;
+  const rt = await Runtime.load({
+    repository: REPOSITORY,
+    models: ['fraud'],
+    ...(batching ? { batching: JSON.parse(batching) as object } : {}),
+    ...(executors ? { executorThreads: Number(executors) } : {}),
+  });
   const model = rt.model('fraud');
   const next = cycle(recordPool());
   return {

@@ -599,7 +599,7 @@ version_policy: {{ latest: {{ num_versions: 1 }} }}
 instance_group [ {{ kind: KIND_CPU count: 1 }} ]
 dynamic_batching {{
   preferred_batch_size: [ 32, 64 ]
-  max_queue_delay_microseconds: 3000
+  max_queue_delay_microseconds: 500
   default_queue_policy {{
     timeout_action: REJECT
     default_timeout_microseconds: 0

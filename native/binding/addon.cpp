@@ -3,12 +3,16 @@
 //   PreprocessPlan   see preprocess_plan_wrap.hpp
 //   BatchScheduler   see batch_scheduler_wrap.hpp
 //   addressOf(view)  BigInt: where a typed array's data starts (zero-copy checks in tests)
+//   readyEpoch()     number: changes whenever any scheduler seals a batch (see ready_signal.hpp)
+//   waitReady(seen, timeoutMs)  blocks this thread until the epoch differs from `seen` or the
+//                    timeout passes; returns the epoch. For executor workers only: it blocks.
 #include <napi.h>
 
 #include <cstdint>
 
 #include "batch_scheduler_wrap.hpp"
 #include "preprocess_plan_wrap.hpp"
+#include "ready_signal.hpp"
 
 namespace {
 
@@ -22,11 +26,28 @@ Napi::Value AddressOf(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(data)));
 }
 
+Napi::Value ReadyEpoch(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(infergate::binding::ready_epoch()));
+}
+
+Napi::Value WaitReady(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber() || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "waitReady(seen, timeoutMs): expected two numbers");
+  const double seen = info[0].As<Napi::Number>().DoubleValue();
+  const double timeout = info[1].As<Napi::Number>().DoubleValue();
+  if (!(seen >= 0) || !(timeout >= 0 && timeout <= 60000)) {
+    throw Napi::RangeError::New(info.Env(), "waitReady: seen must be >= 0 and timeoutMs in [0, 60000]");
+  }
+  const auto epoch = infergate::binding::wait_ready(static_cast<std::uint64_t>(seen), static_cast<std::uint32_t>(timeout));
+  return Napi::Number::New(info.Env(), static_cast<double>(epoch));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, INFERGATE_VERSION));
   infergate::binding::PreprocessPlanWrap::Register(env, exports);
   infergate::binding::BatchSchedulerWrap::Register(env, exports);
   exports.Set("addressOf", Napi::Function::New<AddressOf>(env, "addressOf"));
+  exports.Set("readyEpoch", Napi::Function::New<ReadyEpoch>(env, "readyEpoch"));
+  exports.Set("waitReady", Napi::Function::New<WaitReady>(env, "waitReady"));
   return exports;
 }
 

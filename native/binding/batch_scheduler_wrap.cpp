@@ -1,4 +1,5 @@
 #include "batch_scheduler_wrap.hpp"
+#include "ready_signal.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -153,7 +154,10 @@ std::shared_ptr<SharedScheduler> create(Napi::Env env, const Napi::Value& arg) {
   }
 
   shared->notifier = std::make_shared<SealedNotifier>();
-  c.on_sealed = [notifier = shared->notifier] { notifier->Notify(); };
+  c.on_sealed = [notifier = shared->notifier] {
+    signal_ready();
+    notifier->Notify();
+  };
   try {
     shared->core = std::make_shared<sched::Scheduler>(std::move(c));
   } catch (const sched::ConfigError& e) {

@@ -31,6 +31,10 @@ export interface NativePreprocessPlan {
 export interface NativeAddon {
   readonly version: string;
   PreprocessPlan: new (specJson: string) => NativePreprocessPlan;
+  /** Changes whenever any scheduler in the process seals a batch. */
+  readyEpoch(): number;
+  /** Blocks the calling thread until the epoch differs from `seen` or `timeoutMs` passes. Executor workers only. */
+  waitReady(seen: number, timeoutMs: number): number;
 }
 
 // dist/src/native/addon.js → the package root is three levels up.

@@ -1,8 +1,10 @@
-// The local executor: a Piscina pool of ONNX Runtime workers, fed whole batches. The main thread
-// only moves batch ids: when a scheduler reports sealed batches, the pump takes the highest-priority
-// ready batch of each scheduler in turn and hands its id to a free worker. At most one batch per
-// worker is in flight, so a backlog waits in the schedulers' priority rings, not in Piscina's FIFO
-// queue, and priorities hold under load. A worker that dies fails only its own batch.
+// The local executor: a Piscina pool of ONNX Runtime workers that run whole batches. When a
+// scheduler reports sealed batches and a worker is free, the pump sends that worker a "drain" task:
+// it takes the highest-priority sealed batch, runs it, and takes the next, until none is left. A
+// backlog therefore waits in the schedulers' priority rings (bounded, priority-ordered), never in
+// Piscina's FIFO queue, and a busy pool moves from batch to batch without the main thread. Each
+// task records the batch in hand in a shared control block, so a worker that dies fails only that
+// batch; Piscina replaces the worker.
 
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,7 +12,8 @@ import Piscina from 'piscina';
 import { type NativeBatchScheduler, RowStatus } from '../../native/addon';
 import type { Tensor } from '../../tensor';
 import type { OnnxSessionSpec, SessionDescription } from './onnx-session-spec';
-import type { BatchReport, WorkerTask } from './onnx-worker';
+import { ExecutorControl } from './executor-control';
+import type { DrainSource, WorkerTask } from './onnx-worker';
 
 export interface ExecutorOptions {
   /** Worker threads; default: the number of CPU cores. */
@@ -36,11 +39,10 @@ export class OnnxExecutor {
   readonly threads: number;
   private readonly pool: Piscina;
   private readonly sources: BatchSource[] = [];
-  private next = 0;
   private inFlight = 0;
-  private exitNextWorker = false;
-  private paused = false;
-  private readonly counters: ExecutorStats = { batches: 0, rows: 0, inPlaceBatches: 0, workerFailures: 0 };
+  private readonly control: ExecutorControl;
+  private readonly freeSlots: number[];
+  private workerFailures = 0;
 
   constructor(options: ExecutorOptions = {}) {
     this.threads = options.threads ?? Math.max(1, os.availableParallelism());
@@ -51,20 +53,35 @@ export class OnnxExecutor {
       maxThreads: this.threads,
       idleTimeout: Infinity,
     });
+    this.control = new ExecutorControl(this.threads);
+    this.freeSlots = Array.from({ length: this.threads }, (_, i) => i);
   }
 
   get stats(): ExecutorStats {
-    return { ...this.counters };
+    const c = this.control;
+    return { batches: c.batches, rows: c.rows, inPlaceBatches: c.inPlaceBatches, workerFailures: this.workerFailures };
   }
 
   /** Opens the session in a worker and reports its tensors (for load-time checks). */
   describe(session: OnnxSessionSpec): Promise<SessionDescription> {
-    return this.pool.run({ kind: 'describe', session } satisfies WorkerTask) as Promise<SessionDescription>;
+    return this.runOther({ kind: 'describe', session }) as Promise<SessionDescription>;
   }
 
   /** Runs caller-batched tensors (the KServe tensor API) on a worker. */
   runTensors(session: OnnxSessionSpec, inputs: Record<string, Tensor>, outputs: readonly string[]): Promise<Record<string, Tensor>> {
-    return this.pool.run({ kind: 'tensors', session, inputs, outputs: [...outputs] } satisfies WorkerTask) as Promise<Record<string, Tensor>>;
+    return this.runOther({ kind: 'tensors', session, inputs, outputs: [...outputs] }) as Promise<Record<string, Tensor>>;
+  }
+
+  /** A task other than draining: lingering drain tasks give their workers back while it waits. */
+  private runOther(task: WorkerTask): Promise<unknown> {
+    this.control.otherTask(1);
+    const done = () => {
+      this.control.otherTask(-1);
+      this.pump();
+    };
+    const p = this.pool.run(task);
+    p.then(done, done);
+    return p;
   }
 
   /** Starts executing a scheduler's sealed batches. */
@@ -84,17 +101,17 @@ export class OnnxExecutor {
    * schedulers' priority rings, bounded by max_queue_size. For maintenance windows and tests.
    */
   pause(): void {
-    this.paused = true;
+    this.control.paused = true;
   }
 
   resume(): void {
-    this.paused = false;
+    this.control.paused = false;
     this.pump();
   }
 
   /** Chaos drill for tests: the worker that takes the next batch exits without answering. */
   exitWorkerOnNextBatch(): void {
-    this.exitNextWorker = true;
+    this.control.armExit();
   }
 
   async close(): Promise<void> {
@@ -103,48 +120,40 @@ export class OnnxExecutor {
   }
 
   private pump(): void {
-    while (!this.paused && this.inFlight < this.threads && this.sources.length > 0) {
-      let dispatched = false;
-      for (let k = 0; k < this.sources.length && this.inFlight < this.threads; k++) {
-        const source = this.sources[(this.next + k) % this.sources.length] as BatchSource;
-        const batch = source.scheduler.take();
-        if (batch < 0) continue;
-        this.dispatch(source, batch);
-        dispatched = true;
-      }
-      this.next = (this.next + 1) % Math.max(1, this.sources.length);
-      if (!dispatched) return;
+    if (this.control.paused) return;
+    while (this.inFlight < this.threads && this.sources.some((src) => (src.scheduler.stats().readyBatches ?? 0) > 0)) {
+      this.dispatch();
     }
   }
 
-  private dispatch(source: BatchSource, batch: number): void {
+  private dispatch(): void {
+    const slot = this.freeSlots.pop() as number;
     this.inFlight++;
-    const task: WorkerTask = {
-      kind: 'batch',
-      session: source.session,
-      scheduler: source.scheduler.name,
-      batch,
-      input: source.input,
-      output: source.output,
-      ...(this.exitNextWorker ? { exitWorker: true } : {}),
-    };
-    this.exitNextWorker = false;
-    (this.pool.run(task) as Promise<BatchReport>).then(
-      (report) => {
-        this.counters.batches++;
-        this.counters.rows += report.rows;
-        if (report.inPlace) this.counters.inPlaceBatches++;
-      },
+    const sources: DrainSource[] = this.sources.map((src) => ({
+      session: src.session,
+      scheduler: src.scheduler.name,
+      input: src.input,
+      output: src.output,
+    }));
+    const task: WorkerTask = { kind: 'drain', sources, control: this.control.buffer, slot };
+    this.pool.run(task).then(
+      () => undefined,
       (err: Error) => {
-        // The worker died before answering: only this batch's requests fail; Piscina replaces it.
-        this.counters.workerFailures++;
-        try {
-          source.scheduler.fail(batch, RowStatus.Unavailable, `the executor worker running this batch failed: ${err.message}`);
-        } catch {
-          // The worker had answered the batch before it went away: nothing is left to fail.
+        // The worker died: only the batch it had in hand fails; Piscina replaces the worker.
+        this.workerFailures++;
+        const { batch, source: index } = this.control.runningBatch(slot);
+        const source = this.sources.find((src) => src.scheduler.name === sources[index]?.scheduler);
+        if (batch >= 0 && source) {
+          try {
+            source.scheduler.fail(batch, RowStatus.Unavailable, `the executor worker running this batch failed: ${err.message}`);
+          } catch {
+            // The worker had answered it before it went away: nothing is left to fail.
+          }
         }
       },
     ).finally(() => {
+      this.control.setRunning(slot, -1);
+      this.freeSlots.push(slot);
       this.inFlight--;
       this.pump();
     });

@@ -4,30 +4,31 @@
 // then the scheduler fans them out to the waiting requests, from this thread.
 
 import * as ort from 'onnxruntime-node';
-import { type NativeBatchScheduler, RowStatus, addressOf, batchSchedulerClass } from '../../native/addon';
+import { type NativeBatchScheduler, RowStatus, addressOf, batchSchedulerClass, nativeAddon } from '../../native/addon';
 import type { Tensor } from '../../tensor';
 import { datatypeOfOrt, ortTypeOf } from '../../tensor';
+import { ExecutorControl } from './executor-control';
 import type { OnnxSessionSpec, SessionDescription } from './onnx-session-spec';
+
+/** A scheduler whose sealed batches a worker runs, and how. */
+export interface DrainSource {
+  session: OnnxSessionSpec;
+  scheduler: string;
+  input: string;
+  output: string;
+}
 
 export type WorkerTask =
   | { kind: 'describe'; session: OnnxSessionSpec }
   | {
-      kind: 'batch';
-      session: OnnxSessionSpec;
-      scheduler: string;
-      batch: number;
-      input: string;
-      output: string;
-      /** Chaos drill: the worker exits after taking the batch, as a crash would. */
-      exitWorker?: boolean;
+      kind: 'drain';
+      sources: DrainSource[];
+      /** The executor's shared control block (executor-control.ts). */
+      control: SharedArrayBuffer;
+      /** This task's slot in it. */
+      slot: number;
     }
   | { kind: 'tensors'; session: OnnxSessionSpec; inputs: Record<string, Tensor>; outputs: string[] };
-
-export interface BatchReport {
-  rows: number;
-  /** The input view's data pointer equals the slab's: ONNX Runtime was handed native memory. */
-  inPlace: boolean;
-}
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 const schedulers = new Map<string, NativeBatchScheduler>();
@@ -57,27 +58,58 @@ function scheduler(name: string): NativeBatchScheduler {
   return s;
 }
 
-async function runBatch(task: Extract<WorkerTask, { kind: 'batch' }>): Promise<BatchReport> {
-  const s = scheduler(task.scheduler);
-  if (task.exitWorker) process.exit(1);
-  const rows = s.rows(task.batch);
-  const input = s.inputView(task.batch);
-  const inPlace = addressOf(input) === s.slabAddress(task.batch);
+/** Runs one taken batch: input read in place, output written in place, then fanned out natively. */
+async function runBatch(s: NativeBatchScheduler, batch: number, source: DrainSource, control: ExecutorControl): Promise<void> {
+  const rows = s.rows(batch);
+  const input = s.inputView(batch);
+  // The input view's data pointer is the slab's: ONNX Runtime is handed native memory, not a copy.
+  const inPlace = addressOf(input) === s.slabAddress(batch);
   try {
-    const sess = await session(task.session);
-    const tensor = new ort.Tensor('float32', input, [rows, input.length / rows]);
-    const result = await sess.run({ [task.input]: tensor }, [task.output]);
-    const out = result[task.output];
-    const view = s.outputView(task.batch);
-    if (!out || out.data.length !== view.length) {
-      throw new Error(`output "${task.output}" has ${out?.data.length ?? 0} values, expected ${view.length}`);
-    }
-    view.set(out.data as Float32Array);
-    s.complete(task.batch);
+    const sess = await session(source.session);
+    const output = s.outputView(batch);
+    // Both tensors are views over the scheduler's slab: ONNX Runtime reads the batch and writes the
+    // results where the scheduler delivers them from, with no copy on either side.
+    await sess.run(
+      { [source.input]: new ort.Tensor('float32', input, [rows, input.length / rows]) },
+      { [source.output]: new ort.Tensor('float32', output, [rows, output.length / rows]) },
+    );
+    s.complete(batch);
   } catch (err) {
-    s.fail(task.batch, RowStatus.Internal, `model execution failed: ${(err as Error).message}`);
+    s.fail(batch, RowStatus.Internal, `model execution failed: ${(err as Error).message}`);
   }
-  return { rows, inPlace };
+  control.countBatch(rows, inPlace);
+}
+
+/** How long an idle drain task waits for the next sealed batch before it hands its worker back. */
+const LINGER_MS = 20;
+
+/**
+ * Takes and runs sealed batches, and keeps taking them as they are sealed, until none comes for
+ * LINGER_MS, the executor is paused, or another kind of task waits for a worker. A busy pool thus
+ * goes from batch to batch with no round trip through the main thread. The batch in hand is
+ * recorded in the shared control block: if this worker dies, the main thread fails just that batch.
+ */
+async function drain(task: Extract<WorkerTask, { kind: 'drain' }>): Promise<void> {
+  const control = new ExecutorControl(task.control);
+  const sources = task.sources.map((source) => ({ source, s: scheduler(source.scheduler) }));
+  const addon = nativeAddon();
+  for (;;) {
+    if (control.paused || control.othersWaiting) return;
+    const epoch = addon.readyEpoch();
+    let took = false;
+    for (let i = 0; i < sources.length; i++) {
+      const { source, s } = sources[i] as (typeof sources)[number];
+      const batch = s.take();
+      if (batch < 0) continue;
+      control.setRunning(task.slot, batch, i);
+      if (control.claimExit()) process.exit(1);
+      await runBatch(s, batch, source, control);
+      control.setRunning(task.slot, -1);
+      took = true;
+    }
+    // Nothing ready: block this worker thread (it runs nothing else meanwhile) until a batch is sealed.
+    if (!took && addon.waitReady(epoch, LINGER_MS) === epoch) return;
+  }
 }
 
 async function runTensors(task: Extract<WorkerTask, { kind: 'tensors' }>): Promise<Record<string, Tensor>> {
@@ -109,8 +141,8 @@ async function describe(spec: OnnxSessionSpec): Promise<SessionDescription> {
 
 export default async function handle(task: WorkerTask): Promise<unknown> {
   switch (task.kind) {
-    case 'batch':
-      return runBatch(task);
+    case 'drain':
+      return drain(task);
     case 'tensors':
       return runTensors(task);
     case 'describe':
