@@ -6,8 +6,8 @@ import { InferError, type ErrorCode } from '../errors';
 import { type NativeBatchScheduler, RowStatus, SubmitRejection } from '../native/addon';
 import type { RecordEncoder } from '../preprocess/record-encoder';
 
-interface Pending {
-  resolve: (score: number) => void;
+interface Pending<T> {
+  resolve: (result: T) => void;
   reject: (err: InferError) => void;
 }
 
@@ -26,8 +26,14 @@ export interface SubmitOptions {
   timeoutMicroseconds?: number;
 }
 
-export class SchedulerClient {
-  private readonly pending = new Map<number, Pending>();
+/**
+ * `T` is what a request resolves with, made from its score by `toResult` when the batch's results
+ * arrive: one promise per request, settled directly by the delivery.
+ */
+export class SchedulerClient<T = number> {
+  private readonly pending = new Map<number, Pending<T>>();
+  /** Called each time the last outstanding request of this thread is answered. */
+  onIdle: (() => void) | undefined;
   private readonly port: number;
   private readonly raw: Float64Array;
   private closed = false;
@@ -42,6 +48,7 @@ export class SchedulerClient {
     readonly priorityLevels: number,
     /** Seconds a client should wait before retrying after resource_exhausted. */
     private readonly retryAfterSeconds: number,
+    private readonly toResult: (score: number) => T,
   ) {
     this.raw = new Float64Array(encoder.fieldCount);
     this.port = scheduler.openPort((tickets, statuses, outputs, messages) => this.deliver(tickets, statuses, outputs, messages));
@@ -52,7 +59,7 @@ export class SchedulerClient {
   }
 
   /** Validates and encodes the record, then claims its row in the open batch. */
-  score(record: unknown, options: SubmitOptions = {}): Promise<number> {
+  score(record: unknown, options: SubmitOptions = {}): Promise<T> {
     const priority = options.priority ?? 0;
     const timeout = options.timeoutMicroseconds ?? 0;
     if (!Number.isInteger(priority) || priority < 0 || priority > this.priorityLevels) {
@@ -69,7 +76,7 @@ export class SchedulerClient {
     if (this.closed) return Promise.reject(this.error('unavailable', `model "${this.model}" is shutting down`));
     const ticket = this.scheduler.submit(this.raw, 0, this.port, priority, timeout);
     if (ticket < 0) return Promise.reject(this.rejection(ticket));
-    return new Promise<number>((resolve, reject) => this.pending.set(ticket, { resolve, reject }));
+    return new Promise<T>((resolve, reject) => this.pending.set(ticket, { resolve, reject }));
   }
 
   /** Stops this thread's port; requests still pending are answered unavailable. */
@@ -92,9 +99,10 @@ export class SchedulerClient {
       }
       this.pending.delete(ticket);
       const status = statuses[i] as number;
-      if (status === RowStatus.Ok) p.resolve(outputs[i * width + this.scoreIndex] as number);
+      if (status === RowStatus.Ok) p.resolve(this.toResult(outputs[i * width + this.scoreIndex] as number));
       else p.reject(this.error(STATUS_CODES[status] ?? 'internal', messages?.[i] ?? `request failed with status ${status}`));
     }
+    if (this.pending.size === 0) this.onIdle?.();
   }
 
   private rejection(code: number): InferError {

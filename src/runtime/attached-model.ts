@@ -28,23 +28,31 @@ export interface SharedModelHandle {
 export class AttachedModel {
   private constructor(
     private readonly handle: SharedModelHandle,
-    private readonly clients: Map<number, SchedulerClient>,
-    private readonly bands: DecisionBands | undefined,
+    private readonly clients: Map<number, SchedulerClient<ScoreResult>>,
   ) {}
 
   static attach(handle: SharedModelHandle): AttachedModel {
-    const clients = new Map<number, SchedulerClient>();
+    const clients = new Map<number, SchedulerClient<ScoreResult>>();
+    const bands = handle.decisionBands === undefined ? undefined : DecisionBands.parse(handle.decisionBands, handle.decisionDefault);
     for (const v of handle.versions) {
       const scheduler = batchSchedulerClass().attach(v.scheduler);
       const fields = scheduler.fields;
       if (!fields) throw new Error(`model "${handle.model}" version ${v.version} takes no records`);
+      const modelVersion = String(v.version);
       clients.set(
         v.version,
-        new SchedulerClient(scheduler, new RecordEncoder(fields, handle.model), handle.model, handle.scoreIndex, handle.priorityLevels, 1),
+        new SchedulerClient<ScoreResult>(
+          scheduler,
+          new RecordEncoder(fields, handle.model),
+          handle.model,
+          handle.scoreIndex,
+          handle.priorityLevels,
+          1,
+          bands ? (score) => ({ score, decision: bands.decide(score), modelVersion }) : (score) => ({ score, modelVersion }),
+        ),
       );
     }
-    const bands = handle.decisionBands === undefined ? undefined : DecisionBands.parse(handle.decisionBands, handle.decisionDefault);
-    return new AttachedModel(handle, clients, bands);
+    return new AttachedModel(handle, clients);
   }
 
   get name(): string {
@@ -60,9 +68,7 @@ export class AttachedModel {
         notFound(`model "${this.name}" has no version "${version}" loaded (loaded: ${versions.join(', ')})`, { model: this.name, field: 'version' }),
       );
     }
-    const modelVersion = String(version);
-    const bands = this.bands;
-    return client.score(record, options).then((score) => (bands ? { score, decision: bands.decide(score), modelVersion } : { score, modelVersion }));
+    return client.score(record, options);
   }
 
   /** Deliveries for tickets this thread was not waiting on: duplicates would show here. */

@@ -41,7 +41,7 @@ export interface LoadedVersion {
   backend: Backend;
   preprocessor: Preprocessor | undefined;
   /** Records go through the native batcher: its scheduler, and this thread's client of it. */
-  batching: { scheduler: NativeBatchScheduler; client: SchedulerClient } | undefined;
+  batching: { scheduler: NativeBatchScheduler; client: SchedulerClient<ScoreResult> } | undefined;
   /** Called once the version has drained, before its backend closes. */
   release: () => void;
 }
@@ -61,6 +61,7 @@ export interface ModelStats {
 
 export class Model {
   private readonly byVersion: Map<number, LoadedVersion>;
+  private readonly newest: LoadedVersion;
   private inFlight = 0;
   private draining = false;
   private closing: Promise<void> | undefined;
@@ -72,6 +73,7 @@ export class Model {
     versions: LoadedVersion[],
   ) {
     this.byVersion = new Map(versions.map((v) => [v.version, v]));
+    this.newest = this.byVersion.get(Math.max(...this.byVersion.keys())) as LoadedVersion;
   }
 
   get name(): string {
@@ -98,23 +100,26 @@ export class Model {
    * comes back with its decision.
    */
   infer(record: unknown, options: InferOptions = {}): Promise<ScoreResult> {
-    return this.track(() => {
-      const v = this.resolve(options.version);
-      const batching = v.batching;
-      if (!batching) {
-        throw invalidArgument(`model "${this.name}" has no preprocess.json, so it takes tensors, not records: use the KServe v2 infer API`, {
+    if (this.closing) return Promise.reject(unavailable(`model "${this.name}" is shutting down`, { model: this.name }));
+    let v: LoadedVersion;
+    try {
+      v = this.resolve(options.version);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const batching = v.batching;
+    if (!batching) {
+      return Promise.reject(
+        invalidArgument(`model "${this.name}" has no preprocess.json, so it takes tensors, not records: use the KServe v2 infer API`, {
           model: this.name,
-        });
-      }
-      const modelVersion = String(v.version);
-      const bands = this.settings.decisionBands;
-      const scored = batching.client.score(record, options);
-      // While draining nobody waits for company: the request's batch runs now.
-      if (this.draining) batching.scheduler.flush();
-      return scored.then((score) =>
-        bands ? { score, decision: bands.decide(score), modelVersion } : { score, modelVersion },
+        }),
       );
-    });
+    }
+    // The client counts what is in flight (close() waits for it); its promise is the request's own.
+    const result = batching.client.score(record, options);
+    // While draining nobody waits for company: the request's batch runs now.
+    if (this.draining) batching.scheduler.flush();
+    return result;
   }
 
   /**
@@ -189,6 +194,10 @@ export class Model {
       // Requests waiting for company will get none: run their batches now.
       for (const v of this.byVersion.values()) v.batching?.scheduler.flush();
       if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      for (const v of this.byVersion.values()) {
+        const client = v.batching?.client;
+        if (client && client.outstanding > 0) await new Promise<void>((resolve) => (client.onIdle = resolve));
+      }
       for (const v of this.byVersion.values()) v.release();
       await Promise.all([...this.byVersion.values()].map((v) => v.backend.close()));
     })();
@@ -247,10 +256,7 @@ export class Model {
   }
 
   private resolve(version: number | string | undefined): LoadedVersion {
-    if (version === undefined || version === '') {
-      const newest = this.versions[this.versions.length - 1] as number;
-      return this.byVersion.get(newest) as LoadedVersion;
-    }
+    if (version === undefined || version === '') return this.newest;
     const n = typeof version === 'number' ? version : /^[0-9]+$/.test(version) ? Number(version) : NaN;
     const v = this.byVersion.get(n);
     if (!v) {

@@ -18,7 +18,7 @@ import { Preprocessor } from '../preprocess/preprocessor';
 import { ModelConfigError, rowElements } from '../repository/model-config';
 import { readModelSettings } from '../repository/model-settings';
 import { type ModelDescription, describeModel, listModels } from '../repository/repository';
-import { type LoadedVersion, Model } from './model';
+import { type LoadedVersion, Model, type ScoreResult } from './model';
 
 export interface RuntimeOptions {
   /** The model repository folder (Triton's layout). */
@@ -144,7 +144,17 @@ async function loadModel(desc: ModelDescription, options: RuntimeOptions, execut
         plan: preprocessor.plan,
         adaptiveDelay: batching.adaptiveDelay,
       });
-      const client = new SchedulerClient(scheduler, preprocessor.encoder, desc.name, settings.scoreIndex, batching.priorityLevels, 1);
+      const modelVersion = String(files.version);
+      const bands = settings.decisionBands;
+      const client = new SchedulerClient<ScoreResult>(
+        scheduler,
+        preprocessor.encoder,
+        desc.name,
+        settings.scoreIndex,
+        batching.priorityLevels,
+        1,
+        bands ? (score) => ({ score, decision: bands.decide(score), modelVersion }) : (score) => ({ score, modelVersion }),
+      );
       executor.attach({ scheduler, session, input: preprocessor.outputName, output: settings.scoreOutput });
       versions.push({
         version: files.version,
