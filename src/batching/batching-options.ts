@@ -26,11 +26,13 @@ export const DEFAULT_MAX_QUEUE_SIZE = 4096;
 export function resolveBatching(config: ModelConfig, overrides: BatchingOptions = {}): ResolvedBatching {
   const db = config.dynamicBatching;
   const policy = db?.defaultQueuePolicy;
+  const maxBatchSize = overrides.maxBatchSize ?? Math.max(1, config.maxBatchSize);
   const r: ResolvedBatching = {
-    maxBatchSize: overrides.maxBatchSize ?? Math.max(1, config.maxBatchSize),
+    maxBatchSize,
     // Without dynamic_batching Triton runs requests as they come: a zero delay here.
     maxQueueDelayMicroseconds: overrides.maxQueueDelayMicroseconds ?? db?.maxQueueDelayMicroseconds ?? 0,
-    preferredBatchSize: overrides.preferredBatchSize ?? [],
+    // Preferred sizes from the config that a smaller overridden batch size rules out are dropped.
+    preferredBatchSize: overrides.preferredBatchSize ?? (db?.preferredBatchSize ?? []).filter((p) => p <= maxBatchSize),
     priorityLevels: Math.max(1, overrides.priorityLevels ?? db?.priorityLevels ?? 1),
     defaultPriorityLevel: overrides.defaultPriorityLevel ?? (db?.defaultPriorityLevel || 1),
     timeoutAction: overrides.timeoutAction ?? policy?.timeoutAction ?? 'reject',
@@ -39,8 +41,6 @@ export function resolveBatching(config: ModelConfig, overrides: BatchingOptions 
     maxQueueSize: overrides.maxQueueSize ?? (policy?.maxQueueSize || DEFAULT_MAX_QUEUE_SIZE),
     adaptiveDelay: overrides.adaptiveDelay,
   };
-  // Preferred sizes from the config that a smaller overridden batch size rules out are dropped.
-  if (overrides.preferredBatchSize === undefined) r.preferredBatchSize = (db?.preferredBatchSize ?? []).filter((p) => p <= r.maxBatchSize);
   const where = `model "${config.name}" batching`;
   const int = (name: keyof ResolvedBatching, v: number, min: number) => {
     if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${where}: ${name} must be an integer >= ${min}, got ${v}`);

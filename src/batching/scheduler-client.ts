@@ -19,6 +19,9 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   [RowStatus.Internal]: 'internal',
 };
 
+/** What a full queue tells clients to wait before retrying (HTTP Retry-After). */
+const RETRY_AFTER_SECONDS = 1;
+
 export interface SubmitOptions {
   /** 1 is the highest; 0 or absent: the model's default_priority_level. */
   priority?: number;
@@ -46,8 +49,6 @@ export class SchedulerClient<T = number> {
     private readonly model: string,
     private readonly scoreIndex: number,
     readonly priorityLevels: number,
-    /** Seconds a client should wait before retrying after resource_exhausted. */
-    private readonly retryAfterSeconds: number,
     private readonly toResult: (score: number) => T,
   ) {
     this.raw = new Float64Array(encoder.fieldCount);
@@ -110,7 +111,7 @@ export class SchedulerClient<T = number> {
       case SubmitRejection.QueueFull:
         return new InferError('resource_exhausted', `model "${this.model}": the queue is full; retry later`, {
           model: this.model,
-          retryAfterSeconds: this.retryAfterSeconds,
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
         });
       case SubmitRejection.DeadlineUnmeetable:
         return this.error('deadline_exceeded', `model "${this.model}": the request's deadline cannot be met given the current batch execution time`);

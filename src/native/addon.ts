@@ -31,6 +31,9 @@ export interface NativePreprocessPlan {
 export interface NativeAddon {
   readonly version: string;
   PreprocessPlan: new (specJson: string) => NativePreprocessPlan;
+  BatchScheduler: NativeBatchSchedulerClass;
+  /** Where a typed array's data starts (zero-copy checks). */
+  addressOf(view: ArrayBufferView): bigint;
   /** Changes whenever any scheduler in the process seals a batch. */
   readyEpoch(): number;
   /** Blocks the calling thread until the epoch differs from `seen` or `timeoutMs` passes. Executor workers only. */
@@ -73,7 +76,7 @@ export interface NativeSchedulerOptions {
   inputWidth: number;
   outputWidth: number;
   plan: NativePreprocessPlan | undefined;
-  adaptiveDelay: { targetLatencyMicroseconds: number } | undefined;
+  adaptiveDelay?: { targetLatencyMicroseconds: number } | undefined;
 }
 
 /** Status codes a port delivers per request. */
@@ -135,9 +138,9 @@ export interface NativeBatchSchedulerClass {
 }
 
 export function batchSchedulerClass(): NativeBatchSchedulerClass {
-  return (nativeAddon() as unknown as { BatchScheduler: NativeBatchSchedulerClass }).BatchScheduler;
+  return nativeAddon().BatchScheduler;
 }
 
 export function addressOf(view: ArrayBufferView): bigint {
-  return (nativeAddon() as unknown as { addressOf(v: ArrayBufferView): bigint }).addressOf(view);
+  return nativeAddon().addressOf(view);
 }

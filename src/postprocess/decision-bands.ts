@@ -20,23 +20,27 @@ export class DecisionBands {
    * Thresholds must be finite and strictly increasing in the order written.
    */
   static parse(spec: string, fallback = 'allow'): DecisionBands {
-    const bands: DecisionBand[] = [];
-    for (const part of spec.split(',')) {
+    const bands = spec.split(',').map((part) => {
       const m = /^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*:\s*([-+0-9.eE]+)\s*$/.exec(part);
       if (!m) throw new Error(`decision band "${part.trim()}" must look like name:threshold (e.g. block:0.82)`);
-      const name = m[1] as string;
-      const above = Number(m[2]);
+      return { name: m[1] as string, above: Number(m[2]) };
+    });
+    return DecisionBands.of(bands, fallback);
+  }
+
+  /** Validated bands from data (as another thread receives them): thresholds finite and increasing. */
+  static of(bands: readonly DecisionBand[], fallback = 'allow'): DecisionBands {
+    bands.forEach(({ name, above }, i) => {
       if (!Number.isFinite(above)) throw new Error(`decision band "${name}" has a threshold that is not a finite number`);
-      if (name === fallback || bands.some((b) => b.name === name)) {
+      if (name === fallback || bands.findIndex((b) => b.name === name) !== i) {
         throw new Error(`decision band "${name}" is named twice (the score below every band is "${fallback}")`);
       }
-      const prev = bands[bands.length - 1];
+      const prev = bands[i - 1];
       if (prev && above <= prev.above) {
         throw new Error(`decision band thresholds must increase: "${name}" (${above}) follows "${prev.name}" (${prev.above})`);
       }
-      bands.push({ name, above });
-    }
-    return new DecisionBands(bands, fallback);
+    });
+    return new DecisionBands(bands.map((b) => ({ ...b })), fallback);
   }
 
   decide(score: number): string {
@@ -46,4 +50,20 @@ export class DecisionBands {
     }
     return this.fallback;
   }
+}
+
+/** A request's answer: its score, the version that gave it, and the decision when bands are set. */
+export interface ScoreResult {
+  /** The model's score for the record (for the fraud model: the probability of fraud, 0..1). */
+  score: number;
+  /** The decision band the score falls in (config `infergate.decision_bands`); absent if none set. */
+  decision?: string;
+  /** The version that answered. */
+  modelVersion: string;
+}
+
+/** Turns a version's scores into results: the one place a score meets its decision. */
+export function scoreResults(bands: DecisionBands | undefined, version: number): (score: number) => ScoreResult {
+  const modelVersion = String(version);
+  return bands ? (score) => ({ score, decision: bands.decide(score), modelVersion }) : (score) => ({ score, modelVersion });
 }

@@ -11,17 +11,15 @@
 import { SchedulerClient, type SubmitOptions } from '../batching/scheduler-client';
 import { notFound } from '../errors';
 import { batchSchedulerClass } from '../native/addon';
-import { DecisionBands } from '../postprocess/decision-bands';
+import { type DecisionBand, DecisionBands, type ScoreResult, scoreResults } from '../postprocess/decision-bands';
 import { RecordEncoder } from '../preprocess/record-encoder';
-import type { ScoreResult } from './model';
 
 /** Plain data (structured-clonable): what another thread needs to reach a model's batchers. */
 export interface SharedModelHandle {
   model: string;
   versions: { version: number; scheduler: string }[];
   scoreIndex: number;
-  decisionBands: string | undefined;
-  decisionDefault: string;
+  decisionBands: { bands: DecisionBand[]; fallback: string } | undefined;
   priorityLevels: number;
 }
 
@@ -33,23 +31,15 @@ export class AttachedModel {
 
   static attach(handle: SharedModelHandle): AttachedModel {
     const clients = new Map<number, SchedulerClient<ScoreResult>>();
-    const bands = handle.decisionBands === undefined ? undefined : DecisionBands.parse(handle.decisionBands, handle.decisionDefault);
+    const bands = handle.decisionBands && DecisionBands.of(handle.decisionBands.bands, handle.decisionBands.fallback);
     for (const v of handle.versions) {
       const scheduler = batchSchedulerClass().attach(v.scheduler);
       const fields = scheduler.fields;
       if (!fields) throw new Error(`model "${handle.model}" version ${v.version} takes no records`);
-      const modelVersion = String(v.version);
+      const encoder = new RecordEncoder(fields, handle.model);
       clients.set(
         v.version,
-        new SchedulerClient<ScoreResult>(
-          scheduler,
-          new RecordEncoder(fields, handle.model),
-          handle.model,
-          handle.scoreIndex,
-          handle.priorityLevels,
-          1,
-          bands ? (score) => ({ score, decision: bands.decide(score), modelVersion }) : (score) => ({ score, modelVersion }),
-        ),
+        new SchedulerClient(scheduler, encoder, handle.model, handle.scoreIndex, handle.priorityLevels, scoreResults(bands, v.version)),
       );
     }
     return new AttachedModel(handle, clients);

@@ -7,19 +7,13 @@ import type { SchedulerClient, SubmitOptions } from '../batching/scheduler-clien
 import { InferError, asInferError, invalidArgument, notFound, unavailable } from '../errors';
 import type { NativeBatchScheduler } from '../native/addon';
 import type { Preprocessor } from '../preprocess/preprocessor';
+import type { ScoreResult } from '../postprocess/decision-bands';
 import type { SharedModelHandle } from './attached-model';
 import type { ModelConfig } from '../repository/model-config';
 import type { ModelSettings } from '../repository/model-settings';
 import { type Tensor, elementCount } from '../tensor';
 
-export interface ScoreResult {
-  /** The model's score for the record (for the fraud model: the probability of fraud, 0..1). */
-  score: number;
-  /** The decision band the score falls in (config `infergate.decision_bands`); absent if none set. */
-  decision?: string;
-  /** The version that answered. */
-  modelVersion: string;
-}
+export type { ScoreResult };
 
 export interface InferOptions extends SubmitOptions {
   /** A loaded version; default: the newest loaded. */
@@ -138,8 +132,7 @@ export class Model {
       model: this.name,
       versions: versions.map((v) => ({ version: v.version, scheduler: v.batching!.scheduler.name })),
       scoreIndex: this.settings.scoreIndex,
-      decisionBands: bands ? bands.bands.map((b) => `${b.name}:${b.above}`).join(',') : undefined,
-      decisionDefault: bands?.fallback ?? 'allow',
+      decisionBands: bands && { bands: [...bands.bands], fallback: bands.fallback },
       priorityLevels: versions[0]?.batching?.client.priorityLevels ?? 1,
     };
   }

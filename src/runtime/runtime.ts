@@ -18,7 +18,8 @@ import { Preprocessor } from '../preprocess/preprocessor';
 import { ModelConfigError, rowElements } from '../repository/model-config';
 import { readModelSettings } from '../repository/model-settings';
 import { type ModelDescription, describeModel, listModels } from '../repository/repository';
-import { type LoadedVersion, Model, type ScoreResult } from './model';
+import { scoreResults } from '../postprocess/decision-bands';
+import { type LoadedVersion, Model } from './model';
 
 export interface RuntimeOptions {
   /** The model repository folder (Triton's layout). */
@@ -142,18 +143,14 @@ async function loadModel(desc: ModelDescription, options: RuntimeOptions, execut
         inputWidth: preprocessor.width,
         outputWidth: scoreOutput ? rowElements(scoreOutput) : 1,
         plan: preprocessor.plan,
-        adaptiveDelay: batching.adaptiveDelay,
       });
-      const modelVersion = String(files.version);
-      const bands = settings.decisionBands;
-      const client = new SchedulerClient<ScoreResult>(
+      const client = new SchedulerClient(
         scheduler,
         preprocessor.encoder,
         desc.name,
         settings.scoreIndex,
         batching.priorityLevels,
-        1,
-        bands ? (score) => ({ score, decision: bands.decide(score), modelVersion }) : (score) => ({ score, modelVersion }),
+        scoreResults(settings.decisionBands, files.version),
       );
       executor.attach({ scheduler, session, input: preprocessor.outputName, output: settings.scoreOutput });
       versions.push({

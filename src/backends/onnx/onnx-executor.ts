@@ -39,6 +39,8 @@ export class OnnxExecutor {
   readonly threads: number;
   private readonly pool: Piscina;
   private readonly sources: BatchSource[] = [];
+  /** What a drain task needs of `sources`, as plain data; rebuilt when a source comes or goes. */
+  private drainSources: DrainSource[] = [];
   private inFlight = 0;
   private readonly control: ExecutorControl;
   private readonly freeSlots: number[];
@@ -87,6 +89,7 @@ export class OnnxExecutor {
   /** Starts executing a scheduler's sealed batches. */
   attach(source: BatchSource): void {
     this.sources.push(source);
+    this.describeSources();
     source.scheduler.onSealed(() => this.pump());
     this.pump();
   }
@@ -94,6 +97,16 @@ export class OnnxExecutor {
   detach(scheduler: NativeBatchScheduler): void {
     const i = this.sources.findIndex((s) => s.scheduler === scheduler);
     if (i >= 0) this.sources.splice(i, 1);
+    this.describeSources();
+  }
+
+  private describeSources(): void {
+    this.drainSources = this.sources.map((src) => ({
+      session: src.session,
+      scheduler: src.scheduler.name,
+      input: src.input,
+      output: src.output,
+    }));
   }
 
   /**
@@ -116,6 +129,7 @@ export class OnnxExecutor {
 
   async close(): Promise<void> {
     this.sources.length = 0;
+    this.describeSources();
     await this.pool.destroy();
   }
 
@@ -129,12 +143,7 @@ export class OnnxExecutor {
   private dispatch(): void {
     const slot = this.freeSlots.pop() as number;
     this.inFlight++;
-    const sources: DrainSource[] = this.sources.map((src) => ({
-      session: src.session,
-      scheduler: src.scheduler.name,
-      input: src.input,
-      output: src.output,
-    }));
+    const sources = this.drainSources;
     const task: WorkerTask = { kind: 'drain', sources, control: this.control.buffer, slot };
     this.pool.run(task).then(
       () => undefined,
