@@ -64,6 +64,8 @@ async function runBatch(s: NativeBatchScheduler, batch: number, source: DrainSou
   const input = s.inputView(batch);
   // The input view's data pointer is the slab's: ONNX Runtime is handed native memory, not a copy.
   const inPlace = addressOf(input) === s.slabAddress(batch);
+  // Counted before any answer goes out, so whoever has seen an answer sees its batch counted.
+  control.countBatch(rows, inPlace);
   try {
     const sess = await session(source.session);
     const output = s.outputView(batch);
@@ -77,7 +79,6 @@ async function runBatch(s: NativeBatchScheduler, batch: number, source: DrainSou
   } catch (err) {
     s.fail(batch, RowStatus.Internal, `model execution failed: ${(err as Error).message}`);
   }
-  control.countBatch(rows, inPlace);
 }
 
 /** How long an idle drain task waits for the next sealed batch before it hands its worker back. */
