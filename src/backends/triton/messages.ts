@@ -66,13 +66,18 @@ export interface ModelMetadataResponse {
 // ------------------------------------------------------------------------------------------------
 // Inference
 
-/** A value of a `parameters` map: exactly one member, named by `parameter_choice`. */
+/**
+ * A value of a `parameters` map: at most one member, named by `parameter_choice`. A decoded value
+ * always carries `parameter_choice` beside its member; the type lets it be left out so that the
+ * same type describes a value to send (`{ int64_param: 5 }`), where the serializer ignores it.
+ * The same holds for the other oneof types below.
+ */
 export type InferParameter =
-  | { parameter_choice: 'bool_param'; bool_param: boolean }
-  | { parameter_choice: 'int64_param'; int64_param: number }
-  | { parameter_choice: 'string_param'; string_param: string }
-  | { parameter_choice: 'double_param'; double_param: number }
-  | { parameter_choice: 'uint64_param'; uint64_param: number }
+  | { parameter_choice?: 'bool_param'; bool_param: boolean }
+  | { parameter_choice?: 'int64_param'; int64_param: number }
+  | { parameter_choice?: 'string_param'; string_param: string }
+  | { parameter_choice?: 'double_param'; double_param: number }
+  | { parameter_choice?: 'uint64_param'; uint64_param: number }
   | { parameter_choice?: undefined };
 
 /** Elements as typed lists; only the list matching the tensor's datatype is used. */
@@ -293,10 +298,10 @@ export interface ModelStatisticsResponse {
 // Model repository
 
 export type ModelRepositoryParameter =
-  | { parameter_choice: 'bool_param'; bool_param: boolean }
-  | { parameter_choice: 'int64_param'; int64_param: number }
-  | { parameter_choice: 'string_param'; string_param: string }
-  | { parameter_choice: 'bytes_param'; bytes_param: Buffer }
+  | { parameter_choice?: 'bool_param'; bool_param: boolean }
+  | { parameter_choice?: 'int64_param'; int64_param: number }
+  | { parameter_choice?: 'string_param'; string_param: string }
+  | { parameter_choice?: 'bytes_param'; bytes_param: Buffer }
   | { parameter_choice?: undefined };
 
 export interface RepositoryIndexRequest {
@@ -407,9 +412,9 @@ export interface TraceSettingResponse {
 }
 
 export type LogSettingValue =
-  | { parameter_choice: 'bool_param'; bool_param: boolean }
-  | { parameter_choice: 'uint32_param'; uint32_param: number }
-  | { parameter_choice: 'string_param'; string_param: string }
+  | { parameter_choice?: 'bool_param'; bool_param: boolean }
+  | { parameter_choice?: 'uint32_param'; uint32_param: number }
+  | { parameter_choice?: 'string_param'; string_param: string }
   | { parameter_choice?: undefined };
 
 export interface LogSettingsRequest {
