@@ -6,11 +6,16 @@
 //   readyEpoch()     number: changes whenever any scheduler seals a batch (see ready_signal.hpp)
 //   waitReady(seen, timeoutMs)  blocks this thread until the epoch differs from `seen` or the
 //                    timeout passes; returns the epoch. For executor workers only: it blocks.
+//   sweepSharedMemory()  string[]: removes the shared-memory regions of dead processes and returns
+//                    their keys (core/shm_region.hpp), for unregistering them from Triton too
 #include <napi.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "batch_scheduler_wrap.hpp"
+#include "core/shm_region.hpp"
 #include "preprocess_plan_wrap.hpp"
 #include "ready_signal.hpp"
 
@@ -41,6 +46,21 @@ Napi::Value WaitReady(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(epoch));
 }
 
+Napi::Value SweepSharedMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<std::string> removed;
+  try {
+    removed = infergate::shm::sweep_stale_regions();
+  } catch (const infergate::shm::ShmError& e) {
+    Napi::Error error = Napi::Error::New(env, std::string("sweepSharedMemory: ") + e.what());
+    error.Set("code", Napi::String::New(env, "ERR_SHARED_MEMORY"));
+    throw error;
+  }
+  Napi::Array keys = Napi::Array::New(env, removed.size());
+  for (std::uint32_t i = 0; i < removed.size(); ++i) keys.Set(i, Napi::String::New(env, removed[i]));
+  return keys;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, INFERGATE_VERSION));
   infergate::binding::PreprocessPlanWrap::Register(env, exports);
@@ -48,6 +68,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("addressOf", Napi::Function::New<AddressOf>(env, "addressOf"));
   exports.Set("readyEpoch", Napi::Function::New<ReadyEpoch>(env, "readyEpoch"));
   exports.Set("waitReady", Napi::Function::New<WaitReady>(env, "waitReady"));
+  exports.Set("sweepSharedMemory", Napi::Function::New<SweepSharedMemory>(env, "sweepSharedMemory"));
   return exports;
 }
 

@@ -5,10 +5,12 @@
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/shm_region.hpp"
 #include "preprocess_plan_wrap.hpp"
 
 namespace infergate::binding {
@@ -103,7 +105,8 @@ std::shared_ptr<SharedScheduler> create(Napi::Env env, const Napi::Value& arg) {
   const Options o(env, arg.As<Napi::Object>(),
                   {"name", "maxBatchSize", "maxQueueDelayMicroseconds", "preferredBatchSize", "priorityLevels",
                    "defaultPriorityLevel", "timeoutAction", "defaultTimeoutMicroseconds", "allowTimeoutOverride",
-                   "maxQueueSize", "slabCount", "inputWidth", "outputWidth", "plan", "adaptiveDelay"});
+                   "maxQueueSize", "slabCount", "inputWidth", "outputWidth", "plan", "adaptiveDelay",
+                   "sharedMemory"});
   auto shared = std::make_shared<SharedScheduler>();
   if (!o.get("name").IsString()) throw_type(env, "option name must be a string");
   shared->name = o.get("name").As<Napi::String>().Utf8Value();
@@ -153,6 +156,9 @@ std::shared_ptr<SharedScheduler> create(Napi::Env env, const Napi::Value& arg) {
     c.adaptive_target_latency_microseconds = adaptive.integer("targetLatencyMicroseconds", 1, kMaxSafe);
   }
 
+  c.shared_memory = o.boolean("sharedMemory", false);
+  c.shared_memory_tag = shared->name;  // so that a region in /dev/shm says whose it is
+
   shared->notifier = std::make_shared<SealedNotifier>();
   c.on_sealed = [notifier = shared->notifier] {
     signal_ready();
@@ -160,8 +166,10 @@ std::shared_ptr<SharedScheduler> create(Napi::Env env, const Napi::Value& arg) {
   };
   try {
     shared->core = std::make_shared<sched::Scheduler>(std::move(c));
-  } catch (const sched::ConfigError& e) {
+  } catch (const std::invalid_argument& e) {  // a ConfigError, or a region size past what mmap takes
     throw_range(env, e.what());
+  } catch (const shm::ShmError& e) {
+    throw_coded(env, e.what(), "ERR_SHARED_MEMORY");
   }
   shared->notifier->set_scheduler(shared->core);
   if (!registry::Add(shared)) {
@@ -194,6 +202,9 @@ void BatchSchedulerWrap::Register(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&BatchSchedulerWrap::Complete>("complete"),
           InstanceMethod<&BatchSchedulerWrap::Fail>("fail"),
           InstanceMethod<&BatchSchedulerWrap::SlabAddress>("slabAddress"),
+          InstanceMethod<&BatchSchedulerWrap::SharedMemoryRegion>("sharedMemoryRegion"),
+          InstanceMethod<&BatchSchedulerWrap::InputOffset>("inputOffset"),
+          InstanceMethod<&BatchSchedulerWrap::OutputOffset>("outputOffset"),
           InstanceMethod<&BatchSchedulerWrap::Stats>("stats"),
           InstanceMethod<&BatchSchedulerWrap::Flush>("flush"),
           InstanceMethod<&BatchSchedulerWrap::Close>("close"),
@@ -415,6 +426,36 @@ Napi::Value BatchSchedulerWrap::Fail(const Napi::CallbackInfo& info) {
 Napi::Value BatchSchedulerWrap::SlabAddress(const Napi::CallbackInfo& info) {
   const sched::BatchView batch = TakenBatch(info, "slabAddress");
   return Napi::BigInt::New(info.Env(), static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(batch.input)));
+}
+
+Napi::Value BatchSchedulerWrap::SharedMemoryRegion(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const shm::ShmRegion* region = shared_->core->shared_memory();
+  if (region == nullptr) return env.Undefined();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("key", Napi::String::New(env, region->key()));
+  o.Set("byteSize", Napi::Number::New(env, static_cast<double>(region->size())));
+  return o;
+}
+
+sched::SharedMemoryOffsets BatchSchedulerWrap::TakenOffsets(const Napi::CallbackInfo& info, const char* method) {
+  Napi::Env env = info.Env();
+  if (shared_->core->shared_memory() == nullptr) {
+    throw_coded(env, std::string(method) + ": the scheduler has no shared memory (create it with sharedMemory: true)",
+                "ERR_NO_SHARED_MEMORY");
+  }
+  const std::uint64_t id = integer(env, info[0], std::string(method) + ": batchId", 0, kMaxSafe);
+  std::optional<sched::SharedMemoryOffsets> offsets = shared_->core->shared_memory_offsets(id);
+  if (!offsets) throw_range(env, std::string(method) + ": batch " + std::to_string(id) + " is not taken (or already completed)");
+  return *offsets;
+}
+
+Napi::Value BatchSchedulerWrap::InputOffset(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(TakenOffsets(info, "inputOffset").input));
+}
+
+Napi::Value BatchSchedulerWrap::OutputOffset(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(TakenOffsets(info, "outputOffset").output));
 }
 
 Napi::Value BatchSchedulerWrap::Stats(const Napi::CallbackInfo& info) {

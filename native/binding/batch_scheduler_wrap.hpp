@@ -8,6 +8,8 @@
 //                   timeoutUs) -> ticket >= 0 or -1 queue_full / -2 deadline_unmeetable / -3 closed
 //   executor side:  onSealed(cb), take() -> batchId or -1, rows(id), inputView(id), outputView(id),
 //                   complete(id), fail(id, status, message), slabAddress(id)
+//   shared memory:  sharedMemoryRegion() -> { key, byteSize } | undefined, inputOffset(id),
+//                   outputOffset(id) (option sharedMemory: true; see core/shm_region.hpp)
 //   flush(), stats(), estimatedExecMicroseconds, name, inputWidth, outputWidth, fields, close()
 //
 // Only conversion, argument checks and the JS-thread plumbing (ports, notifications) live here.
@@ -48,12 +50,16 @@ class BatchSchedulerWrap : public Napi::ObjectWrap<BatchSchedulerWrap> {
   Napi::Value Complete(const Napi::CallbackInfo& info);
   Napi::Value Fail(const Napi::CallbackInfo& info);
   Napi::Value SlabAddress(const Napi::CallbackInfo& info);
+  Napi::Value SharedMemoryRegion(const Napi::CallbackInfo& info);
+  Napi::Value InputOffset(const Napi::CallbackInfo& info);
+  Napi::Value OutputOffset(const Napi::CallbackInfo& info);
 
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   sched::BatchView TakenBatch(const Napi::CallbackInfo& info, const char* method);
+  sched::SharedMemoryOffsets TakenOffsets(const Napi::CallbackInfo& info, const char* method);
   Napi::Value View(Napi::Env env, float* data, std::size_t count);
 
   std::shared_ptr<SharedScheduler> shared_;

@@ -109,7 +109,8 @@ Scheduler::Scheduler(SchedulerConfig config)
       clock_(config_.clock ? config_.clock : std::make_shared<SteadyClock>()),
       seal_size_(seal_size_of(config_)),
       min_preferred_(min_preferred_of(config_)),
-      arena_(config_.slab_count, config_.max_batch_size, config_.input_width, config_.output_width),
+      arena_(config_.slab_count, config_.max_batch_size, config_.input_width, config_.output_width,
+             config_.shared_memory, config_.shared_memory_tag),
       free_(ring_capacity(config_.slab_count)),
       ports_(config_.max_ports) {
   for (std::uint32_t i = 0; i < config_.slab_count; ++i) push_index(free_, i);
@@ -398,6 +399,13 @@ std::optional<BatchView> Scheduler::batch(std::uint64_t id) noexcept {
   return BatchView{id, slab.rows, arena_.input(index), arena_.output(index)};
 }
 
+std::optional<SharedMemoryOffsets> Scheduler::shared_memory_offsets(std::uint64_t id) const noexcept {
+  if (arena_.region() == nullptr || id == kNotTaken) return std::nullopt;
+  const auto index = static_cast<std::uint32_t>(id % config_.slab_count);
+  if (arena_.slab(index).taken_id.load(std::memory_order_acquire) != id) return std::nullopt;
+  return SharedMemoryOffsets{arena_.input_offset(index), arena_.output_offset(index)};
+}
+
 bool Scheduler::win_taken(std::uint64_t id, std::uint32_t& index) noexcept {
   if (id == kNotTaken) return false;
   index = static_cast<std::uint32_t>(id % config_.slab_count);
@@ -593,6 +601,7 @@ void Scheduler::close() noexcept {
   }
   flush();  // every sealed batch is then drained by drain_ready(), here or by its pusher
   drain_ready();
+  if (shm::ShmRegion* region = arena_.region()) region->unlink();
 }
 
 SchedulerStats Scheduler::stats() const noexcept {

@@ -34,6 +34,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -46,6 +47,7 @@
 #include "port_table.hpp"
 #include "preprocess_plan.hpp"
 #include "queue_policy.hpp"
+#include "shm_region.hpp"
 
 namespace infergate::sched {
 
@@ -66,6 +68,12 @@ struct SchedulerConfig {
   std::uint32_t input_width = 0;   // float32 per input row, >= 1 (must equal plan->width() with a plan)
   std::uint32_t output_width = 0;  // float32 per output row, >= 1
   std::uint32_t slab_count = 0;    // batches in memory at once (open, ready and running), >= 2
+
+  // Place every slab's input and output block in one POSIX shared-memory region (SlabArena), so
+  // that a co-located Triton can read inputs and write outputs in place (its system shared memory
+  // extension). shared_memory_tag goes into the region's key (e.g. the model version's name).
+  bool shared_memory = false;
+  std::string shared_memory_tag;
 
   // With a plan, submit_raw() takes encoded records (float64 x plan->field_count()) and preprocesses
   // each into its slot; without one, submit() copies input_width floats.
@@ -97,6 +105,13 @@ struct BatchView {
   float* output;       // rows x output_width, 64-byte aligned; the executor writes every row
 };
 
+// Where a taken batch's blocks sit within the scheduler's shared-memory region, in bytes from its
+// start (multiples of 64).
+struct SharedMemoryOffsets {
+  std::size_t input;
+  std::size_t output;
+};
+
 struct SchedulerStats {
   std::uint64_t submitted = 0;  // accepted + every rejection
   std::uint64_t accepted = 0;
@@ -120,7 +135,8 @@ struct SchedulerStats {
 
 class Scheduler {
  public:
-  // Throws ConfigError. Starts the timer thread unless config.timer_thread is false.
+  // Throws ConfigError; shm::ShmError when config.shared_memory is set and the region cannot be
+  // created. Starts the timer thread unless config.timer_thread is false.
   explicit Scheduler(SchedulerConfig config);
   ~Scheduler();  // close()s
   Scheduler(const Scheduler&) = delete;
@@ -143,6 +159,12 @@ class Scheduler {
   std::optional<BatchView> take() noexcept;
   // The taken batch with this id, or nullopt when `id` is not a taken batch.
   std::optional<BatchView> batch(std::uint64_t id) noexcept;
+  // The region holding every batch's input and output, or nullptr without config.shared_memory.
+  // Its name is removed by close(); the mapping lives as long as the scheduler.
+  const shm::ShmRegion* shared_memory() const noexcept { return arena_.region(); }
+  // The byte offsets of a taken batch's input and output blocks within shared_memory(); nullopt
+  // when there is no region or `id` is not a taken batch.
+  std::optional<SharedMemoryOffsets> shared_memory_offsets(std::uint64_t id) const noexcept;
   // Delivers the output rows, then recycles the slab. False when `id` is not a taken batch.
   bool complete(std::uint64_t id) noexcept;
   // Answers every request of the batch with `status` (internal if ok is passed) and `message`.
@@ -157,6 +179,8 @@ class Scheduler {
 
   // Stops the timer, seals what is open and answers every request not yet taken with unavailable.
   // Later submits are rejected (closed). Batches already taken can still be completed. Idempotent.
+  // Also removes the shared-memory region's name, so that nothing new can open it; mappings already
+  // made (this process's, Triton's) stay valid.
   void close() noexcept;
   bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
 

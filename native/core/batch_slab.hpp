@@ -17,10 +17,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "batch_types.hpp"
 #include "mpmc_ring.hpp"
+#include "shm_region.hpp"
 
 namespace infergate::sched {
 
@@ -82,18 +85,34 @@ inline constexpr std::uint64_t kNotTaken = ~std::uint64_t{0};
 
 // The memory of all slabs, allocated once: per slab, max_batch_size input rows and output rows
 // (each slab's block 64-byte aligned), row metadata and a scratch array for fan-out.
+//
+// The input and output blocks live on the process heap, or, with `shared_memory`, in one POSIX
+// shared-memory region (shm_region.hpp) that another process on the host (Triton) can map: every
+// input block first, slab by slab, then every output block, each at a 64-byte multiple offset.
+// Row metadata and scratch stay on the heap either way: only tensors cross the process boundary.
 class SlabArena {
  public:
+  // Throws shm::ShmError when the shared-memory region cannot be created. `shared_memory_tag` goes
+  // into the region's key (shm::make_region_key).
   SlabArena(std::uint32_t slab_count, std::uint32_t max_batch_size, std::uint32_t input_width,
-            std::uint32_t output_width);
+            std::uint32_t output_width, bool shared_memory = false, std::string_view shared_memory_tag = {});
 
   std::uint32_t size() const noexcept { return slab_count_; }
   Slab& slab(std::uint32_t i) noexcept { return slabs_[i]; }
   const Slab& slab(std::uint32_t i) const noexcept { return slabs_[i]; }
-  float* input(std::uint32_t i) noexcept { return inputs_.get() + std::size_t{i} * input_stride_; }
-  float* output(std::uint32_t i) noexcept { return outputs_.get() + std::size_t{i} * output_stride_; }
+  float* input(std::uint32_t i) noexcept { return input_base_ + std::size_t{i} * input_stride_; }
+  float* output(std::uint32_t i) noexcept { return output_base_ + std::size_t{i} * output_stride_; }
   RowMeta* meta(std::uint32_t i) noexcept { return meta_.get() + std::size_t{i} * max_batch_size_; }
   Completion* scratch(std::uint32_t i) noexcept { return scratch_.get() + std::size_t{i} * max_batch_size_; }
+
+  // The region holding the blocks, or nullptr when they are on the heap.
+  shm::ShmRegion* region() noexcept { return region_ ? &*region_ : nullptr; }
+  const shm::ShmRegion* region() const noexcept { return region_ ? &*region_ : nullptr; }
+  // Byte offsets of slab i's input and output blocks within region(); meaningful only with one.
+  std::size_t input_offset(std::uint32_t i) const noexcept { return std::size_t{i} * input_stride_ * sizeof(float); }
+  std::size_t output_offset(std::uint32_t i) const noexcept {
+    return (std::size_t{slab_count_} * input_stride_ + std::size_t{i} * output_stride_) * sizeof(float);
+  }
 
  private:
   struct AlignedDelete {
@@ -105,8 +124,12 @@ class SlabArena {
   std::size_t input_stride_;   // floats per slab, rounded up to whole cache lines
   std::size_t output_stride_;
   std::unique_ptr<Slab[]> slabs_;
+  // Exactly one of the heap blocks or the region owns the tensor memory; the bases point into it.
   std::unique_ptr<float[], AlignedDelete> inputs_;
   std::unique_ptr<float[], AlignedDelete> outputs_;
+  std::optional<shm::ShmRegion> region_;
+  float* input_base_ = nullptr;
+  float* output_base_ = nullptr;
   std::unique_ptr<RowMeta[]> meta_;
   std::unique_ptr<Completion[]> scratch_;
 };

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "core/batch_scheduler.hpp"
+#include "shm_peer.hpp"
 #include "test_support.hpp"
 
 namespace sched = infergate::sched;
@@ -670,4 +673,110 @@ TEST(BatchScheduler, ProducersThatAlsoExecuteLoseNothing) {
     }
     EXPECT_EQ(wrong, 0u);
   }
+}
+
+// With shared_memory the batches live in one POSIX shm region, and another process that maps its
+// key (as Triton does) reads the inputs and writes the outputs in place, at the reported offsets.
+TEST(BatchScheduler, SharedMemoryBatchesAreReadAndWrittenThroughTheRegion) {
+  auto clock = std::make_shared<ManualClock>();
+  SchedulerConfig c = manual_config(clock);
+  c.shared_memory = true;
+  c.shared_memory_tag = "fraud/1";
+  Inbox inbox;
+  Scheduler s(c);
+  const infergate::shm::ShmRegion* region = s.shared_memory();
+  ASSERT_NE(region, nullptr);
+  EXPECT_NE(region->key().find("-fraud_1"), std::string::npos) << region->key();
+  infergate::test::ShmPeer peer(region->key());
+  ASSERT_EQ(peer.size(), region->size());
+
+  const auto port = *s.open_port(inbox.deliver(2));
+  std::vector<std::uint64_t> tickets;
+  for (int i = 0; i < 3; ++i) tickets.push_back(s.submit(row_of(float(10 + i)).data(), {.port = port}).ticket);
+  s.flush();
+  auto batch = s.take();
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_EQ(batch->rows, 3u);
+  auto offsets = s.shared_memory_offsets(batch->id);
+  ASSERT_TRUE(offsets.has_value());
+  EXPECT_EQ(reinterpret_cast<std::byte*>(batch->input), region->data() + offsets->input);
+  EXPECT_EQ(reinterpret_cast<std::byte*>(batch->output), region->data() + offsets->output);
+  EXPECT_EQ(offsets->input % 64, 0u);
+  EXPECT_EQ(offsets->output % 64, 0u);
+
+  // The rows submit() wrote, seen through the peer's mapping.
+  std::vector<float> seen(3 * 3);
+  std::memcpy(seen.data(), peer.data() + offsets->input, seen.size() * sizeof(float));
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<float> row(seen.begin() + 3 * i, seen.begin() + 3 * i + 3);
+    EXPECT_EQ(row, row_of(float(10 + i))) << "row " << i;
+  }
+  // Outputs written by the peer are what the requests receive.
+  const float outputs[6] = {0.5f, -1.0f, 2.25f, 3.0f, 1e6f, -0.0f};
+  std::memcpy(peer.data() + offsets->output, outputs, sizeof outputs);
+  ASSERT_TRUE(s.complete(batch->id));
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto answers = inbox.of(tickets[i]);
+    ASSERT_EQ(answers.size(), 1u);
+    EXPECT_EQ(answers[0].output, (std::vector<float>{outputs[2 * i], outputs[2 * i + 1]})) << "row " << i;
+  }
+  EXPECT_FALSE(s.shared_memory_offsets(batch->id).has_value()) << "a completed batch has no offsets";
+
+  // close() removes the name; the scheduler's own mapping stays until it is destroyed.
+  s.close();
+  EXPECT_EQ(infergate::test::shm_open_errno(region->key()), ENOENT);
+  EXPECT_EQ(s.shared_memory(), region);
+}
+
+TEST(BatchScheduler, SharedMemorySlabsAreDisjointBlocksInsideTheRegion) {
+  auto clock = std::make_shared<ManualClock>();
+  SchedulerConfig c = manual_config(clock);
+  c.input_width = 5;  // 4 rows x 5 floats = 80 bytes: blocks are padded to 128
+  c.shared_memory = true;
+  Inbox inbox;
+  Scheduler s(c);
+  const auto port = *s.open_port(inbox.deliver(2));
+  const std::vector<float> row(5, 1.0f);
+  std::vector<sched::BatchView> batches;
+  std::vector<std::pair<std::size_t, std::size_t>> blocks;  // [begin, end) in bytes
+  for (std::uint32_t b = 0; b < c.slab_count; ++b) {
+    for (std::uint32_t r = 0; r < c.max_batch_size; ++r) ASSERT_TRUE(s.submit(row.data(), {.port = port}).accepted());
+    auto batch = s.take();
+    ASSERT_TRUE(batch.has_value());
+    auto offsets = s.shared_memory_offsets(batch->id);
+    ASSERT_TRUE(offsets.has_value());
+    blocks.emplace_back(offsets->input, offsets->input + 4 * 5 * sizeof(float));
+    blocks.emplace_back(offsets->output, offsets->output + 4 * 2 * sizeof(float));
+    batches.push_back(*batch);
+  }
+  std::sort(blocks.begin(), blocks.end());
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    EXPECT_EQ(blocks[i].first % 64, 0u);
+    if (i + 1 < blocks.size()) {
+      EXPECT_LE(blocks[i].second, blocks[i + 1].first) << "blocks overlap";
+    }
+  }
+  const infergate::shm::ShmRegion* region = s.shared_memory();
+  ASSERT_NE(region, nullptr);
+  EXPECT_LE(blocks.back().second, region->size());
+  for (const auto& batch : batches) {
+    run_model(batch, 5);
+    EXPECT_TRUE(s.complete(batch.id));
+  }
+  EXPECT_EQ(inbox.size(), std::size_t{c.slab_count} * c.max_batch_size);
+}
+
+TEST(BatchScheduler, WithoutSharedMemoryThereIsNoRegion) {
+  auto clock = std::make_shared<ManualClock>();
+  Inbox inbox;
+  Scheduler s(manual_config(clock));
+  EXPECT_EQ(s.shared_memory(), nullptr);
+  const auto port = *s.open_port(inbox.deliver(2));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(s.submit(row_of(float(i)).data(), {.port = port}).accepted());
+  auto batch = s.take();
+  ASSERT_TRUE(batch.has_value());
+  EXPECT_FALSE(s.shared_memory_offsets(batch->id).has_value());
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(batch->input) % 64, 0u);
+  run_model(*batch, 3);
+  EXPECT_TRUE(s.complete(batch->id));
 }

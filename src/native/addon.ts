@@ -38,6 +38,11 @@ export interface NativeAddon {
   readyEpoch(): number;
   /** Blocks the calling thread until the epoch differs from `seen` or `timeoutMs` passes. Executor workers only. */
   waitReady(seen: number, timeoutMs: number): number;
+  /**
+   * Removes the shared-memory regions (`/dev/shm/infergate-<pid>-...`) whose process has died and
+   * returns their keys, so that they can be unregistered from Triton as well. Live regions stay.
+   */
+  sweepSharedMemory(): string[];
 }
 
 // dist/src/native/addon.js → the package root is three levels up.
@@ -77,6 +82,18 @@ export interface NativeSchedulerOptions {
   outputWidth: number;
   plan: NativePreprocessPlan | undefined;
   adaptiveDelay?: { targetLatencyMicroseconds: number } | undefined;
+  /**
+   * Place every batch's input and output in one POSIX shared-memory region that a co-located Triton
+   * can register (system shared memory) and read and write in place. Default false: process memory.
+   */
+  sharedMemory?: boolean | undefined;
+}
+
+/** A scheduler's shared-memory region: the key to register with Triton and its whole size. */
+export interface SharedMemoryRegion {
+  /** The POSIX shm name, e.g. `/infergate-4242-0-fraud_1` (the file `/dev/shm/infergate-4242-0-fraud_1`). */
+  key: string;
+  byteSize: number;
 }
 
 /** Status codes a port delivers per request. */
@@ -126,6 +143,12 @@ export interface NativeBatchScheduler {
   complete(batch: number): void;
   fail(batch: number, status: RowStatus, message: string): void;
   slabAddress(batch: number): bigint;
+  /** The region holding every batch, or undefined without `sharedMemory`. Its name is removed by close(). */
+  sharedMemoryRegion(): SharedMemoryRegion | undefined;
+  /** Byte offset of a taken batch's input (rows × inputWidth float32) within the region. */
+  inputOffset(batch: number): number;
+  /** Byte offset of a taken batch's output (rows × outputWidth float32) within the region. */
+  outputOffset(batch: number): number;
   stats(): SchedulerStats;
   /** Seals every open batch now, whatever its age. */
   flush(): void;
