@@ -197,6 +197,7 @@ void BatchSchedulerWrap::Register(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&BatchSchedulerWrap::OnSealed>("onSealed"),
           InstanceMethod<&BatchSchedulerWrap::Take>("take"),
           InstanceMethod<&BatchSchedulerWrap::Rows>("rows"),
+          InstanceMethod<&BatchSchedulerWrap::BatchInfo>("batchInfo"),
           InstanceMethod<&BatchSchedulerWrap::InputView>("inputView"),
           InstanceMethod<&BatchSchedulerWrap::OutputView>("outputView"),
           InstanceMethod<&BatchSchedulerWrap::Complete>("complete"),
@@ -376,6 +377,22 @@ sched::BatchView BatchSchedulerWrap::TakenBatch(const Napi::CallbackInfo& info, 
 
 Napi::Value BatchSchedulerWrap::Rows(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), TakenBatch(info, "rows").rows);
+}
+
+Napi::Value BatchSchedulerWrap::BatchInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const sched::BatchView batch = TakenBatch(info, "batchInfo");
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("rows", Napi::Number::New(env, batch.rows));
+  out.Set("priorityLevel", Napi::Number::New(env, batch.level + 1));
+  // Relative, so JS needs no access to the scheduler's clock; 0 once passed, -1 when none.
+  double remaining = -1;
+  if (batch.deadline_us != sched::kNoDeadline) {
+    const std::uint64_t now = shared_->core->now_us();
+    remaining = batch.deadline_us > now ? static_cast<double>(batch.deadline_us - now) : 0.0;
+  }
+  out.Set("deadlineMicroseconds", Napi::Number::New(env, remaining));
+  return out;
 }
 
 Napi::Value BatchSchedulerWrap::View(Napi::Env env, float* data, std::size_t count) {

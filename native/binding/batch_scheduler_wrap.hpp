@@ -45,6 +45,8 @@ class BatchSchedulerWrap : public Napi::ObjectWrap<BatchSchedulerWrap> {
   Napi::Value OnSealed(const Napi::CallbackInfo& info);
   Napi::Value Take(const Napi::CallbackInfo& info);
   Napi::Value Rows(const Napi::CallbackInfo& info);
+  // { rows, priorityLevel (1 = highest), deadlineMicroseconds (remaining; -1: none) } of a taken batch.
+  Napi::Value BatchInfo(const Napi::CallbackInfo& info);
   Napi::Value InputView(const Napi::CallbackInfo& info);
   Napi::Value OutputView(const Napi::CallbackInfo& info);
   Napi::Value Complete(const Napi::CallbackInfo& info);

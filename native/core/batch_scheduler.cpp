@@ -369,16 +369,24 @@ std::optional<BatchView> Scheduler::take() noexcept {
 
     // Queue timeouts: with policy reject, a request whose deadline passed while it waited is
     // answered deadline_exceeded. Its row stays in the batch (rows are fixed) and runs for nothing.
-    if (config_.default_queue_policy.rejects_late() && slab.has_deadline.load(std::memory_order_relaxed)) {
+    // The earliest deadline among the rows that remain is the batch's: a backend that forwards the
+    // batch passes it on (a gRPC deadline, Triton's timeout).
+    std::uint64_t live_deadline = kNoDeadline;
+    if (slab.has_deadline.load(std::memory_order_relaxed)) {
+      const bool reject_late = config_.default_queue_policy.rejects_late();
       RowMeta* meta = arena_.meta(index);
       for (std::uint32_t r = 0; r < rows; ++r) {
-        if (meta[r].status == static_cast<std::int32_t>(Status::ok) && now >= meta[r].deadline_us) {
+        if (meta[r].status != static_cast<std::int32_t>(Status::ok)) continue;
+        if (reject_late && now >= meta[r].deadline_us) {
           meta[r].status = static_cast<std::int32_t>(Status::deadline_exceeded);
           --live;
           counters_.deadline_exceeded.fetch_add(1, std::memory_order_relaxed);
+        } else if (meta[r].deadline_us < live_deadline) {
+          live_deadline = meta[r].deadline_us;
         }
       }
     }
+    slab.live_deadline_us = live_deadline;
     slab.live = live;
     slab.taken_us = now;
     slab.phase.store(SlabPhase::taken, std::memory_order_relaxed);
@@ -388,7 +396,8 @@ std::optional<BatchView> Scheduler::take() noexcept {
       continue;
     }
     slab.taken_id.store(id, std::memory_order_release);
-    return BatchView{id, rows, arena_.input(index), arena_.output(index)};
+    return BatchView{id, rows, arena_.input(index), arena_.output(index), slab.level.load(std::memory_order_relaxed),
+                     live_deadline};
   }
 }
 
@@ -396,7 +405,8 @@ std::optional<BatchView> Scheduler::batch(std::uint64_t id) noexcept {
   const auto index = static_cast<std::uint32_t>(id % config_.slab_count);
   Slab& slab = arena_.slab(index);
   if (slab.taken_id.load(std::memory_order_acquire) != id) return std::nullopt;
-  return BatchView{id, slab.rows, arena_.input(index), arena_.output(index)};
+  return BatchView{id, slab.rows, arena_.input(index), arena_.output(index), slab.level.load(std::memory_order_relaxed),
+                   slab.live_deadline_us};
 }
 
 std::optional<SharedMemoryOffsets> Scheduler::shared_memory_offsets(std::uint64_t id) const noexcept {

@@ -103,6 +103,8 @@ struct BatchView {
   std::uint32_t rows;  // all of them run, including any void or already-rejected rows
   float* input;        // rows x input_width, 64-byte aligned
   float* output;       // rows x output_width, 64-byte aligned; the executor writes every row
+  std::uint32_t level;       // priority level index, 0 = the highest (Triton's priority 1)
+  std::uint64_t deadline_us; // the earliest deadline of the rows still live at take; kNoDeadline: none
 };
 
 // Where a taken batch's blocks sit within the scheduler's shared-memory region, in bytes from its
@@ -143,6 +145,8 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   const SchedulerConfig& config() const noexcept { return config_; }
+  // Now on the scheduler's clock (the one deadlines are on).
+  std::uint64_t now_us() const noexcept { return clock_->now_us(); }
 
   // Ports. open_port() returns nullopt when max_ports are open.
   std::optional<std::uint64_t> open_port(Deliver deliver) { return ports_.open(std::move(deliver)); }

@@ -78,6 +78,7 @@ struct alignas(kCacheLine) Slab {
   std::uint32_t rows = 0;
   std::uint32_t live = 0;  // rows that are neither void nor rejected at take
   std::uint64_t taken_us = 0;
+  std::uint64_t live_deadline_us = 0;  // earliest deadline of the live rows at take (kNoDeadline: none)
   std::string message;  // fail()'s message during fan-out
 };
 

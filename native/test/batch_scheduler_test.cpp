@@ -356,6 +356,39 @@ TEST(BatchScheduler, ADeadlineSealsItsBatchEarly) {
   s.complete(batch->id);
 }
 
+TEST(BatchScheduler, ATakenBatchCarriesItsLevelAndEarliestDeadline) {
+  // A backend that forwards the batch (Triton) passes both on: priority, and deadline as timeout.
+  auto clock = std::make_shared<ManualClock>();
+  SchedulerConfig c = manual_config(clock);
+  c.priority_levels = 2;
+  c.default_priority_level = 1;
+  Inbox inbox;
+  Scheduler s(c);
+  const auto port = *s.open_port(inbox.deliver(2));
+  const std::uint64_t now = clock->now_us();
+  ASSERT_TRUE(s.submit(row_of(1).data(), {.port = port, .priority = 2, .deadline_us = now + 5000}).accepted());
+  ASSERT_TRUE(s.submit(row_of(2).data(), {.port = port, .priority = 2, .deadline_us = now + 3000}).accepted());
+  ASSERT_TRUE(s.submit(row_of(3).data(), {.port = port, .priority = 2}).accepted());
+  ASSERT_TRUE(s.submit(row_of(4).data(), {.port = port, .priority = 1}).accepted());
+  s.flush();
+
+  auto first = s.take();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->level, 0u) << "level 1 (index 0) is taken first";
+  EXPECT_EQ(first->deadline_us, sched::kNoDeadline) << "no request of this batch has a deadline";
+  auto second = s.take();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->rows, 3u);
+  EXPECT_EQ(second->level, 1u);
+  EXPECT_EQ(second->deadline_us, now + 3000) << "the earliest deadline among its requests";
+  auto again = s.batch(second->id);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->deadline_us, now + 3000);
+  EXPECT_EQ(again->level, 1u);
+  s.complete(first->id);
+  s.complete(second->id);
+}
+
 TEST(BatchScheduler, QueueTimeoutRejectVersusDelay) {
   for (auto action : {sched::TimeoutAction::reject, sched::TimeoutAction::delay}) {
     SCOPED_TRACE(action == sched::TimeoutAction::reject ? "reject" : "delay");

@@ -120,6 +120,13 @@ export type PortCallback = (
   messages: (string | undefined)[] | undefined,
 ) => void;
 
+export interface BatchInfo {
+  rows: number;
+  priorityLevel: number;
+  /** Microseconds until the earliest deadline of the batch's live requests; 0 once passed; -1: none. */
+  deadlineMicroseconds: number;
+}
+
 export interface SchedulerStats {
   [counter: string]: number;
 }
@@ -138,6 +145,8 @@ export interface NativeBatchScheduler {
   onSealed(callback: () => void): void;
   take(): number;
   rows(batch: number): number;
+  /** A taken batch's size, priority level (1 = highest) and time left until its earliest deadline (-1: none). */
+  batchInfo(batch: number): BatchInfo;
   inputView(batch: number): Float32Array;
   outputView(batch: number): Float32Array;
   complete(batch: number): void;

@@ -3,6 +3,7 @@
 
 import { type ModelConfig, ModelConfigError, rowElements } from './model-config';
 import { DecisionBands } from '../postprocess/decision-bands';
+import { parseEndpoints } from '../backends/triton/triton-options';
 
 export interface ModelSettings {
   /** preprocess.json beside config.pbtxt (relative), if the model takes raw records. */
@@ -14,7 +15,19 @@ export interface ModelSettings {
   decisionBands: DecisionBands | undefined;
   intraOpThreads: number | undefined;
   executionProviders: string[] | undefined;
+  /** Where batches run: here, on a Triton cluster, or there with a local fallback. */
+  backend: BackendMode | undefined;
+  /** The Triton cluster's gRPC endpoints ("host:port"). */
+  tritonEndpoints: string[] | undefined;
+  /** The model's name and version on the cluster; default: the local name and version. */
+  tritonModel: string | undefined;
+  tritonVersion: string | undefined;
+  /** Pass batches to a co-located Triton through system shared memory. */
+  tritonSharedMemory: boolean | undefined;
 }
+
+export type BackendMode = 'local' | 'triton' | 'triton-with-local-fallback';
+export const BACKEND_MODES: readonly BackendMode[] = ['local', 'triton', 'triton-with-local-fallback'];
 
 const KNOWN = new Set([
   'infergate.preprocess',
@@ -24,6 +37,11 @@ const KNOWN = new Set([
   'infergate.decision_default',
   'infergate.intra_op_threads',
   'infergate.execution_providers',
+  'infergate.backend',
+  'infergate.triton.endpoints',
+  'infergate.triton.model',
+  'infergate.triton.version',
+  'infergate.triton.shared_memory',
 ]);
 
 export function readModelSettings(config: ModelConfig, file: string): ModelSettings {
@@ -45,7 +63,8 @@ export function readModelSettings(config: ModelConfig, file: string): ModelSetti
   const rawIndex = p.get('infergate.score_index');
   // A two-column output is [P(negative), P(positive)] by convention; otherwise the first element.
   const scoreIndex = rawIndex === undefined ? (width === 2 ? 1 : 0) : Number(rawIndex);
-  if (!Number.isInteger(scoreIndex) || scoreIndex < 0 || scoreIndex >= width) {
+  // A variable-size output (-1 in its dims) is checked per answer, not here.
+  if (!Number.isInteger(scoreIndex) || scoreIndex < 0 || (width > 0 && scoreIndex >= width)) {
     fail('infergate.score_index', `an integer in [0, ${width - 1}] (the output's row has ${width} elements)`);
   }
 
@@ -65,7 +84,27 @@ export function readModelSettings(config: ModelConfig, file: string): ModelSetti
     fail('infergate.intra_op_threads', 'an integer >= 1');
   }
   const eps = p.get('infergate.execution_providers');
+  const backend = p.get('infergate.backend');
+  if (backend !== undefined && !BACKEND_MODES.includes(backend as BackendMode)) fail('infergate.backend', BACKEND_MODES.join(' | '));
+  const endpoints = p.get('infergate.triton.endpoints');
+  let tritonEndpoints: string[] | undefined;
+  if (endpoints !== undefined) {
+    try {
+      tritonEndpoints = parseEndpoints(endpoints, 'infergate.triton.endpoints');
+    } catch (err) {
+      fail('infergate.triton.endpoints', `"host:port[,host:port...]" (${(err as Error).message})`);
+    }
+  }
+  const shm = p.get('infergate.triton.shared_memory');
+  if (shm !== undefined && shm !== 'true' && shm !== 'false') fail('infergate.triton.shared_memory', 'true or false');
+  const tritonVersion = p.get('infergate.triton.version');
+  if (tritonVersion !== undefined && !/^([0-9]+|latest)$/.test(tritonVersion)) fail('infergate.triton.version', 'a version number or "latest"');
   return {
+    backend: backend as BackendMode | undefined,
+    tritonEndpoints,
+    tritonModel: p.get('infergate.triton.model'),
+    tritonVersion,
+    tritonSharedMemory: shm === undefined ? undefined : shm === 'true',
     preprocess: p.get('infergate.preprocess'),
     scoreOutput,
     scoreIndex,

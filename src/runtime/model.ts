@@ -3,6 +3,7 @@
 // request's tensors true to config.pbtxt. Both the embedded API and the servers call into this.
 
 import type { Backend } from '../backends/backend';
+import type { BatchForwarder } from '../backends/triton/batch-forwarder';
 import type { SchedulerClient, SubmitOptions } from '../batching/scheduler-client';
 import { InferError, asInferError, invalidArgument, notFound, unavailable } from '../errors';
 import type { NativeBatchScheduler } from '../native/addon';
@@ -10,7 +11,7 @@ import type { Preprocessor } from '../preprocess/preprocessor';
 import type { ScoreResult } from '../postprocess/decision-bands';
 import type { SharedModelHandle } from './attached-model';
 import type { ModelConfig } from '../repository/model-config';
-import type { ModelSettings } from '../repository/model-settings';
+import type { BackendMode, ModelSettings } from '../repository/model-settings';
 import { type Tensor, elementCount } from '../tensor';
 
 export type { ScoreResult };
@@ -23,6 +24,10 @@ export interface InferOptions extends SubmitOptions {
 export interface TensorInferOptions extends InferOptions {
   /** Outputs to return; default: every output in config.pbtxt. */
   outputs?: readonly string[];
+  /** Cancels the call (a Triton-served model cancels its RPC). */
+  signal?: AbortSignal;
+  /** KServe v2 request parameters, passed on to a Triton-served model. */
+  parameters?: Record<string, string | number | boolean>;
 }
 
 export interface TensorInferResult {
@@ -36,8 +41,10 @@ export interface LoadedVersion {
   preprocessor: Preprocessor | undefined;
   /** Records go through the native batcher: its scheduler, and this thread's client of it. */
   batching: { scheduler: NativeBatchScheduler; client: SchedulerClient<ScoreResult> } | undefined;
+  /** Forwards the version's batches to Triton (backend "triton..."); undefined when local. */
+  forwarder: BatchForwarder | undefined;
   /** Called once the version has drained, before its backend closes. */
-  release: () => void;
+  release: () => void | Promise<void>;
 }
 
 export interface ModelStats {
@@ -51,6 +58,17 @@ export interface ModelStats {
   queued: number;
   /** Sealed batches waiting for an executor. */
   readyBatches: number;
+  /** Where batches run, and for Triton-served models how forwarding goes. */
+  backend: {
+    mode: BackendMode;
+    /** Serving from the local session because no Triton replica is available. */
+    degraded: boolean;
+    /** Batches forwarded and answered by Triton, failed there, and run locally instead. */
+    forwardedBatches: number;
+    failedBatches: number;
+    fallbackBatches: number;
+    degradedEntries: number;
+  };
 }
 
 export class Model {
@@ -65,6 +83,8 @@ export class Model {
     readonly config: ModelConfig,
     readonly settings: ModelSettings,
     versions: LoadedVersion[],
+    /** Where this model's batches run. */
+    readonly backendMode: BackendMode = 'local',
   ) {
     this.byVersion = new Map(versions.map((v) => [v.version, v]));
     this.newest = this.byVersion.get(Math.max(...this.byVersion.keys())) as LoadedVersion;
@@ -139,8 +159,24 @@ export class Model {
 
   /** Counters of the batchers of every loaded version. */
   stats(): ModelStats {
-    const total: ModelStats = { requests: 0, batches: 0, rows: 0, rejected: { queueFull: 0, deadline: 0 }, queued: 0, readyBatches: 0 };
+    const backend: ModelStats['backend'] = {
+      mode: this.backendMode,
+      degraded: false,
+      forwardedBatches: 0,
+      failedBatches: 0,
+      fallbackBatches: 0,
+      degradedEntries: 0,
+    };
+    const total: ModelStats = { requests: 0, batches: 0, rows: 0, rejected: { queueFull: 0, deadline: 0 }, queued: 0, readyBatches: 0, backend };
     for (const v of this.byVersion.values()) {
+      const f = v.forwarder?.stats;
+      if (f) {
+        backend.degraded ||= f.degraded;
+        backend.forwardedBatches += f.batches;
+        backend.failedBatches += f.failedBatches;
+        backend.fallbackBatches += f.fallbackBatches;
+        backend.degradedEntries += f.degradedEntries;
+      }
       const s = v.batching?.scheduler.stats();
       if (!s) continue;
       total.requests += s.accepted ?? 0;
@@ -168,7 +204,13 @@ export class Model {
           );
         }
       }
-      return { modelVersion: String(v.version), outputs: await v.backend.infer(inputs, outputs) };
+      const timeoutMs = options.timeoutMicroseconds !== undefined && options.timeoutMicroseconds > 0 ? options.timeoutMicroseconds / 1000 : undefined;
+      const call = {
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.parameters ? { parameters: options.parameters } : {}),
+      };
+      return { modelVersion: String(v.version), outputs: await v.backend.infer(inputs, outputs, call) };
     });
   }
 
@@ -191,7 +233,7 @@ export class Model {
         const client = v.batching?.client;
         if (client && client.outstanding > 0) await new Promise<void>((resolve) => (client.onIdle = resolve));
       }
-      for (const v of this.byVersion.values()) v.release();
+      await Promise.all([...this.byVersion.values()].map((v) => v.release()));
       await Promise.all([...this.byVersion.values()].map((v) => v.backend.close()));
     })();
     return this.closing;

@@ -7,19 +7,25 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { Backend } from '../backends/backend';
 import { OnnxBackend } from '../backends/onnx/onnx-backend';
-import { OnnxExecutor } from '../backends/onnx/onnx-executor';
+import { type BatchSource, OnnxExecutor } from '../backends/onnx/onnx-executor';
+import type { LocalFallback } from '../backends/triton/batch-forwarder';
 import type { OnnxSessionSpec } from '../backends/onnx/onnx-session-spec';
 import { type BatchingOptions, type ResolvedBatching, resolveBatching } from '../batching/batching-options';
 import { SchedulerClient } from '../batching/scheduler-client';
 import { notFound } from '../errors';
 import { batchSchedulerClass } from '../native/addon';
+import { type Logger, stderrLogger } from '../observability/logger';
 import { Preprocessor } from '../preprocess/preprocessor';
 import { ModelConfigError, rowElements } from '../repository/model-config';
-import { readModelSettings } from '../repository/model-settings';
+import { BACKEND_MODES, type BackendMode, readModelSettings } from '../repository/model-settings';
 import { type ModelDescription, describeModel, listModels } from '../repository/repository';
 import { scoreResults } from '../postprocess/decision-bands';
+import { FallbackBackend } from './fallback-backend';
 import { type LoadedVersion, Model } from './model';
+import { TritonLink, type TritonRuntimeOptions } from './triton-link';
+
 
 export interface RuntimeOptions {
   /** The model repository folder (Triton's layout). */
@@ -34,6 +40,16 @@ export interface RuntimeOptions {
   executorThreads?: number;
   /** Overrides of config.pbtxt's dynamic_batching, for every model or per model name. */
   batching?: BatchingOptions & { models?: Record<string, BatchingOptions> };
+  /**
+   * Where batches run, overriding config.pbtxt's `infergate.backend`: one mode for every model, or
+   * per model name. "local" (ONNX Runtime here), "triton" (forwarded to a Triton cluster),
+   * "triton-with-local-fallback" (forwarded; served locally while no replica is available).
+   */
+  backend?: BackendMode | Record<string, BackendMode>;
+  /** The Triton cluster (endpoints, TLS, credentials, retries, health, shared memory). */
+  triton?: TritonRuntimeOptions;
+  /** Where operational events go (replica ejected, degraded...); default JSON lines on stderr. */
+  logger?: Logger;
 }
 
 export class Runtime {
@@ -44,6 +60,8 @@ export class Runtime {
     private readonly loaded: Map<string, Model>,
     /** The executor pool; tests use it for chaos drills and to read its counters. */
     readonly executor: OnnxExecutor,
+    /** Connections to Triton clusters (replica states for stats). */
+    readonly triton: TritonLink,
   ) {}
 
   /** Loads the repository's models. Any model that fails to load fails the whole load, naming it. */
@@ -55,15 +73,17 @@ export class Runtime {
     const names = options.models ?? (await listModels(repository));
     if (names.length === 0) throw new Error(`model repository "${repository}" holds no model (no <name>/config.pbtxt)`);
     const executor = new OnnxExecutor(options.executorThreads !== undefined ? { threads: options.executorThreads } : {});
+    const triton = new TritonLink(options.triton ?? {}, options.logger ?? stderrLogger);
     const loaded = new Map<string, Model>();
     try {
-      for (const name of names) loaded.set(name, await loadModel(await describeModel(repository, name), options, executor));
+      for (const name of names) loaded.set(name, await loadModel(await describeModel(repository, name), options, executor, triton));
     } catch (err) {
       await Promise.all([...loaded.values()].map((m) => m.close()));
+      triton.close();
       await executor.close();
       throw err;
     }
-    return new Runtime(repository, loaded, executor);
+    return new Runtime(repository, loaded, executor, triton);
   }
 
   /** A loaded model; throws not_found naming the models that are loaded. */
@@ -96,6 +116,7 @@ export class Runtime {
     // Admitted requests are answered, so a paused executor runs again.
     this.executor.resume();
     await Promise.all([...this.loaded.values()].map((m) => m.close()));
+    this.triton.close();
     await this.executor.close();
   }
 }
@@ -104,12 +125,16 @@ export class Runtime {
 const RUNTIME_ID = randomUUID().slice(0, 8);
 let runtimes = 0;
 
-async function loadModel(desc: ModelDescription, options: RuntimeOptions, executor: OnnxExecutor): Promise<Model> {
+async function loadModel(desc: ModelDescription, options: RuntimeOptions, executor: OnnxExecutor, triton: TritonLink): Promise<Model> {
   const configFile = path.join(desc.dir, 'config.pbtxt');
   const settings = readModelSettings(desc.config, configFile);
-  if (desc.config.platform !== 'onnxruntime_onnx') {
-    throw new ModelConfigError(configFile, `platform "${desc.config.platform}" is not served locally; infergate runs "onnxruntime_onnx"`);
+  const mode = backendModeOf(options.backend, desc.name) ?? settings.backend ?? 'local';
+  const runsLocally = mode !== 'triton';
+  if (runsLocally && desc.config.platform !== 'onnxruntime_onnx') {
+    throw new ModelConfigError(configFile, `platform "${desc.config.platform}" is not served locally; infergate runs "onnxruntime_onnx" (or set infergate.backend to "triton")`);
   }
+  const endpoints = mode === 'local' ? [] : triton.endpointsFor(desc.name, settings.tritonEndpoints);
+  const sharedMemory = mode !== 'local' && (options.triton?.sharedMemory ?? settings.tritonSharedMemory ?? false);
   const { models: perModel, ...forAll } = options.batching ?? {};
   const batching = resolveBatching(desc.config, { ...forAll, ...perModel?.[desc.name] });
   const scoreOutput = desc.config.outputs.find((o) => o.name === settings.scoreOutput);
@@ -131,11 +156,25 @@ async function loadModel(desc: ModelDescription, options: RuntimeOptions, execut
         preprocessor = new Preprocessor(text, files.preprocessFile, desc.name);
         checkRecordInput(desc, preprocessor, files.preprocessFile);
       }
-      const backend = await OnnxBackend.create(executor, session, desc.config);
+      const local = runsLocally ? await OnnxBackend.create(executor, session, desc.config) : undefined;
+      const remote =
+        mode === 'local'
+          ? undefined
+          : {
+              config: desc.config,
+              endpoints,
+              remote: {
+                name: settings.tritonModel ?? desc.name,
+                version: settings.tritonVersion === 'latest' ? '' : (settings.tritonVersion ?? String(files.version)),
+              },
+            };
+      const connection = remote && (await triton.connect(remote, mode === 'triton'));
+      const backend: Backend = connection ? (local ? new FallbackBackend(connection.backend, local) : connection.backend) : (local as Backend);
       if (!preprocessor) {
-        versions.push({ version: files.version, backend, preprocessor, batching: undefined, release: () => undefined });
+        versions.push({ version: files.version, backend, preprocessor, batching: undefined, forwarder: undefined, release: () => undefined });
         continue;
       }
+      if (sharedMemory) triton.sweepSharedMemoryOnce();
       const scheduler = new (batchSchedulerClass())({
         name: session.key,
         ...batching,
@@ -143,6 +182,7 @@ async function loadModel(desc: ModelDescription, options: RuntimeOptions, execut
         inputWidth: preprocessor.width,
         outputWidth: scoreOutput ? rowElements(scoreOutput) : 1,
         plan: preprocessor.plan,
+        sharedMemory,
       });
       const client = new SchedulerClient(
         scheduler,
@@ -152,24 +192,59 @@ async function loadModel(desc: ModelDescription, options: RuntimeOptions, execut
         batching.priorityLevels,
         scoreResults(settings.decisionBands, files.version),
       );
-      executor.attach({ scheduler, session, input: preprocessor.outputName, output: settings.scoreOutput });
+      const source: BatchSource = { scheduler, session, input: preprocessor.outputName, output: settings.scoreOutput };
+      let forwarding: Awaited<ReturnType<TritonLink['forward']>> | undefined;
+      if (connection && remote) {
+        const fallback: LocalFallback | undefined = local && {
+          engage: () => executor.attach(source),
+          release: () => executor.detach(scheduler),
+          run: (batch) => executor.runTaken(source, batch),
+        };
+        try {
+          forwarding = await triton.forward(
+            connection.pool,
+            scheduler,
+            remote,
+            { input: source.input, output: source.output, sendPriority: batching.priorityLevels > 1 },
+            fallback,
+            sharedMemory,
+          );
+        } catch (err) {
+          client.close();
+          scheduler.close();
+          throw err;
+        }
+      } else {
+        executor.attach(source);
+      }
       versions.push({
         version: files.version,
         backend,
         preprocessor,
         batching: { scheduler, client },
-        release: () => {
+        forwarder: forwarding?.forwarder,
+        release: async () => {
           client.close();
           executor.detach(scheduler);
+          await forwarding?.release();
           scheduler.close();
         },
       });
     }
   } catch (err) {
-    for (const v of versions) v.release();
+    await Promise.all(versions.map((v) => v.release()));
     throw err;
   }
-  return new Model(desc.config, settings, versions);
+  return new Model(desc.config, settings, versions, mode);
+}
+
+function backendModeOf(option: RuntimeOptions['backend'], model: string): BackendMode | undefined {
+  if (option === undefined) return undefined;
+  const mode = typeof option === 'string' ? option : option[model];
+  if (mode !== undefined && !BACKEND_MODES.includes(mode)) {
+    throw new RangeError(`backend for model "${model}" must be one of ${BACKEND_MODES.join(', ')}, got "${String(mode)}"`);
+  }
+  return mode;
 }
 
 /**

@@ -69,6 +69,8 @@ export interface TritonOptions {
   models?: string[];
   /** Extra environment of replica `index` (e.g. { INFERGATE_TRITON_FAIL: 'UNAVAILABLE' }). */
   env?: (index: number) => Record<string, string>;
+  /** Extra tritonserver flags of replica `index` (TLS, --grpc-restricted-protocol, ...). */
+  args?: (index: number) => string[];
   /** Fixed ports of replica `index`; the ones left out are chosen free. */
   ports?: (index: number) => Partial<TritonPorts>;
   /** How long a replica may take to become ready, in ms (default 120000). */
@@ -126,6 +128,7 @@ class Replica implements TritonReplica {
     private readonly paths: TritonPaths,
     private readonly models: string[],
     private readonly env: Record<string, string>,
+    private readonly extraArgs: string[],
     private readonly readyTimeoutMs: number,
     cluster: number,
   ) {
@@ -169,6 +172,7 @@ class Replica implements TritonReplica {
       `--backend-config=python,shm-region-prefix-name=${this.shmPrefix}`,
       // A graceful stop (SIGTERM) waits at most this long for requests in flight.
       '--exit-timeout-secs=5',
+      ...this.extraArgs,
     ];
     // detached: the server leads a new process group, which its backend stubs join.
     const child = spawn(this.paths.tritonserver, args, {
@@ -383,7 +387,7 @@ export async function startTriton(options: TritonOptions = {}): Promise<TritonCl
   const results = await Promise.allSettled(
     Array.from({ length: count }, (_, index) =>
       startReplica(index, fixedPorts[index] ?? {}, (ports) => {
-        const replica = new Replica(index, ports, paths, models, options.env?.(index) ?? {}, readyTimeoutMs, cluster);
+        const replica = new Replica(index, ports, paths, models, options.env?.(index) ?? {}, options.args?.(index) ?? [], readyTimeoutMs, cluster);
         started[index] = replica;
         return replica;
       }),

@@ -74,6 +74,25 @@ export class OnnxExecutor {
     return this.runOther({ kind: 'tensors', session, inputs, outputs: [...outputs] }) as Promise<Record<string, Tensor>>;
   }
 
+  /**
+   * Runs one batch that the caller has taken from `source`'s scheduler (a Triton backend that could
+   * not forward it); the worker answers it. A worker that dies fails the batch (unavailable).
+   */
+  runTaken(source: BatchSource, batch: number): Promise<void> {
+    const drainSource: DrainSource = { session: source.session, scheduler: source.scheduler.name, input: source.input, output: source.output };
+    return this.runOther({ kind: 'batch', source: drainSource, batch, control: this.control.buffer }).then(
+      () => undefined,
+      (err: Error) => {
+        this.workerFailures++;
+        try {
+          source.scheduler.fail(batch, RowStatus.Unavailable, `the executor worker running this batch failed: ${err.message}`);
+        } catch {
+          // Answered before the worker went away.
+        }
+      },
+    );
+  }
+
   /** A task other than draining: lingering drain tasks give their workers back while it waits. */
   private runOther(task: WorkerTask): Promise<unknown> {
     this.control.otherTask(1);

@@ -28,7 +28,9 @@ export type WorkerTask =
       /** This task's slot in it. */
       slot: number;
     }
-  | { kind: 'tensors'; session: OnnxSessionSpec; inputs: Record<string, Tensor>; outputs: string[] };
+  | { kind: 'tensors'; session: OnnxSessionSpec; inputs: Record<string, Tensor>; outputs: string[] }
+  /** One batch another party has already taken (a Triton backend falling back to local execution). */
+  | { kind: 'batch'; source: DrainSource; batch: number; control: SharedArrayBuffer };
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 const schedulers = new Map<string, NativeBatchScheduler>();
@@ -146,6 +148,8 @@ export default async function handle(task: WorkerTask): Promise<unknown> {
       return drain(task);
     case 'tensors':
       return runTensors(task);
+    case 'batch':
+      return runBatch(scheduler(task.source.scheduler), task.batch, task.source, new ExecutorControl(task.control));
     case 'describe':
       return describe(task.session);
   }
