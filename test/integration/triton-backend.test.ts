@@ -4,8 +4,8 @@
 // same bytes as raw contents, and deadlines and cancellation behave.
 
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -290,6 +290,48 @@ describe('Triton backend (real tritonserver)', { timeout: 600_000 }, () => {
       assert.deepEqual(regions.filter((x) => regionNames.has(x.name)), []);
     }
     for (const name of regionNames) assert.equal(existsSync(`/dev/shm/${name}`), false, `${name} unlinked`);
+  });
+
+  it('after a crash, the next start unlinks the dead process\'s region and unregisters it from Triton', async () => {
+    // A process that forwards through shared memory, then dies without cleaning up (SIGKILL).
+    const script = `
+      const { Runtime } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'runtime', 'runtime.js'))});
+      const { silentLogger } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'observability', 'logger.js'))});
+      Runtime.load({ repository: ${JSON.stringify(MODELS)}, models: ['fraud'], backend: 'triton', logger: silentLogger,
+                     triton: { endpoints: ${JSON.stringify(endpoints(cluster))}, sharedMemory: true } })
+        .then((rt) => rt.model('fraud').infer(${JSON.stringify(ROWS[0])}))
+        .then(() => { process.stdout.write('ready\\n'); setInterval(() => {}, 1000); });`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.on('exit', (code) => reject(new Error(`the child exited (${code}) before it was ready`)));
+    });
+    const prefix = `infergate-${child.pid}-`;
+    const registered = async () => {
+      const names: string[] = [];
+      for (const r of cluster.replicas) {
+        const regions = (await (await fetch(`${r.httpUrl}/v2/systemsharedmemory/status`)).json()) as { name: string }[];
+        names.push(...regions.map((x) => x.name).filter((n) => n.startsWith(prefix)));
+      }
+      return names;
+    };
+    const files = () => readdirSync('/dev/shm').filter((n) => n.startsWith(prefix));
+    assert.equal((await registered()).length, cluster.replicas.length, 'the child registered its region with every replica');
+    assert.equal(files().length, 1);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.equal(files().length, 1, 'a killed process leaves its region behind');
+
+    const logger = new MemoryLogger();
+    const rt = await load({ triton: { sharedMemory: true } }, logger);
+    try {
+      assert.deepEqual(files(), [], 'unlinked at start');
+      assert.deepEqual(await registered(), [], 'unregistered from every replica');
+      assert.ok(logger.events.some((e) => e.event === 'triton.shm_orphan_unregistered'));
+      assertScoresMatch(await rt.model('fraud').inferMany(ROWS.slice(0, 50)), expected.slice(0, 50));
+    } finally {
+      await rt.close();
+    }
   });
 
   it('a failing replica: unavailable answers are retried on another replica', async () => {
