@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'deadline_exceeded'
   | 'unavailable'
   | 'unimplemented'
+  | 'unauthenticated'
+  | 'permission_denied'
   | 'internal';
 
 export interface ErrorDetails {
@@ -50,6 +52,7 @@ export const notFound = (message: string, details?: ErrorDetails): InferError =>
   new InferError('not_found', message, details);
 export const unavailable = (message: string, details?: ErrorDetails): InferError =>
   new InferError('unavailable', message, details);
+export const unauthenticated = (message: string): InferError => new InferError('unauthenticated', message);
 export const internal = (message: string, details?: ErrorDetails): InferError =>
   new InferError('internal', message, details);
 
@@ -61,6 +64,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   deadline_exceeded: 504,
   unavailable: 503,
   unimplemented: 501,
+  unauthenticated: 401,
+  permission_denied: 403,
   internal: 500,
 };
 
@@ -73,6 +78,8 @@ const GRPC_STATUS: Record<ErrorCode, number> = {
   deadline_exceeded: 4,
   unavailable: 14,
   unimplemented: 12,
+  unauthenticated: 16,
+  permission_denied: 7,
   internal: 13,
 };
 

@@ -12,6 +12,8 @@ import type { ScoreResult } from '../postprocess/decision-bands';
 import type { SharedModelHandle } from './attached-model';
 import type { ModelConfig } from '../repository/model-config';
 import type { BackendMode, ModelSettings } from '../repository/model-settings';
+import type { VersionStatistics } from '../observability/model-statistics';
+import { versionStatistics } from './version-statistics';
 import { type Tensor, elementCount } from '../tensor';
 
 export type { ScoreResult };
@@ -188,6 +190,11 @@ export class Model {
       total.readyBatches += s.readyBatches ?? 0;
     }
     return total;
+  }
+
+  /** Triton-shaped statistics of every loaded version (ModelStatistics, /v2/models/{name}/stats, /metrics). */
+  statistics(): VersionStatistics[] {
+    return [...this.byVersion.values()].map((v) => versionStatistics(this.name, v));
   }
 
   /** Runs already-preprocessed tensors (the KServe v2 infer API), checked against config.pbtxt. */

@@ -14,7 +14,7 @@ import type { LocalFallback } from '../backends/triton/batch-forwarder';
 import type { OnnxSessionSpec } from '../backends/onnx/onnx-session-spec';
 import { type BatchingOptions, type ResolvedBatching, resolveBatching } from '../batching/batching-options';
 import { SchedulerClient } from '../batching/scheduler-client';
-import { notFound } from '../errors';
+import { invalidArgument, notFound, unavailable } from '../errors';
 import { batchSchedulerClass } from '../native/addon';
 import { type Logger, stderrLogger } from '../observability/logger';
 import { Preprocessor } from '../preprocess/preprocessor';
@@ -26,6 +26,14 @@ import { FallbackBackend } from './fallback-backend';
 import { type LoadedVersion, Model } from './model';
 import { TritonLink, type TritonRuntimeOptions } from './triton-link';
 
+
+export interface RepositoryEntry {
+  name: string;
+  /** "" when the model is not loaded. */
+  version: string;
+  state: 'READY' | 'UNAVAILABLE';
+  reason: string;
+}
 
 export interface RuntimeOptions {
   /** The model repository folder (Triton's layout). */
@@ -54,6 +62,7 @@ export interface RuntimeOptions {
 
 export class Runtime {
   private closed = false;
+  private readonly unloadReasons = new Map<string, string>();
 
   private constructor(
     readonly repository: string,
@@ -62,6 +71,7 @@ export class Runtime {
     readonly executor: OnnxExecutor,
     /** Connections to Triton clusters (replica states for stats). */
     readonly triton: TritonLink,
+    private readonly options: RuntimeOptions,
   ) {}
 
   /** Loads the repository's models. Any model that fails to load fails the whole load, naming it. */
@@ -83,7 +93,7 @@ export class Runtime {
       await executor.close();
       throw err;
     }
-    return new Runtime(repository, loaded, executor, triton);
+    return new Runtime(repository, loaded, executor, triton, { ...options, repository });
   }
 
   /** A loaded model; throws not_found naming the models that are loaded. */
@@ -97,6 +107,50 @@ export class Runtime {
 
   models(): Model[] {
     return [...this.loaded.values()];
+  }
+
+  /**
+   * Loads a model from the repository, or reloads it: the new instance takes traffic once loaded,
+   * then the old one drains (requests in flight finish) and closes. Triton's RepositoryModelLoad.
+   */
+  async loadModel(name: string): Promise<Model> {
+    if (this.closed) throw unavailable('the runtime is closed');
+    if (typeof name !== 'string' || !/^[^/\\]+$/.test(name) || name === '.' || name === '..') {
+      throw invalidArgument(`model name must be a plain folder name, got ${JSON.stringify(name)}`, { field: 'name' });
+    }
+    let desc: ModelDescription;
+    try {
+      desc = await describeModel(this.repository, name);
+    } catch (err) {
+      throw notFound((err as Error).message, { model: name });
+    }
+    const model = await loadModel(desc, this.options, this.executor, this.triton);
+    const old = this.loaded.get(name);
+    this.loaded.set(name, model);
+    this.unloadReasons.delete(name);
+    if (old) await old.close();
+    return model;
+  }
+
+  /** Stops serving a model: new requests get not_found, those in flight finish. RepositoryModelUnload. */
+  async unloadModel(name: string): Promise<void> {
+    const m = this.loaded.get(name);
+    if (!m) throw notFound(`model "${name}" is not loaded`, { model: name });
+    this.loaded.delete(name);
+    this.unloadReasons.set(name, 'unloaded');
+    await m.close();
+  }
+
+  /** Every model of the repository with its state, as Triton's RepositoryIndex reports it. */
+  async repositoryIndex(): Promise<RepositoryEntry[]> {
+    const names = new Set([...(await listModels(this.repository)), ...this.loaded.keys()]);
+    const out: RepositoryEntry[] = [];
+    for (const name of [...names].sort()) {
+      const m = this.loaded.get(name);
+      if (m) for (const v of m.versions) out.push({ name, version: String(v), state: 'READY', reason: '' });
+      else out.push({ name, version: '', state: 'UNAVAILABLE', reason: this.unloadReasons.get(name) ?? 'not loaded' });
+    }
+    return out;
   }
 
   get ready(): boolean {
