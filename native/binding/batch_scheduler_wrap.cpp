@@ -207,6 +207,7 @@ void BatchSchedulerWrap::Register(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&BatchSchedulerWrap::InputOffset>("inputOffset"),
           InstanceMethod<&BatchSchedulerWrap::OutputOffset>("outputOffset"),
           InstanceMethod<&BatchSchedulerWrap::Stats>("stats"),
+          InstanceMethod<&BatchSchedulerWrap::RequestStatistics>("requestStatistics"),
           InstanceMethod<&BatchSchedulerWrap::Flush>("flush"),
           InstanceMethod<&BatchSchedulerWrap::Close>("close"),
       });
@@ -473,6 +474,40 @@ Napi::Value BatchSchedulerWrap::InputOffset(const Napi::CallbackInfo& info) {
 
 Napi::Value BatchSchedulerWrap::OutputOffset(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(TakenOffsets(info, "outputOffset").output));
+}
+
+Napi::Value BatchSchedulerWrap::RequestStatistics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const sched::RequestStats& r = shared_->core->request_stats();
+  Napi::Object o = Napi::Object::New(env);
+  auto num = [&](std::uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); };
+  o.Set("succeeded", num(r.succeeded()));
+  o.Set("succeededMicroseconds", num(r.succeeded_us()));
+  o.Set("failed", num(r.failed()));
+  o.Set("failedMicroseconds", num(r.failed_us()));
+  // Relative to now, so JS needs no access to the scheduler's clock; -1: nothing answered yet.
+  const std::uint64_t last = r.last_answer_us();
+  const std::uint64_t now = shared_->core->now_us();
+  o.Set("lastAnswerAgeMicroseconds", last == 0 ? Napi::Number::New(env, -1) : num(now > last ? now - last : 0));
+  Napi::Array bounds = Napi::Array::New(env, sched::RequestStats::kBoundsUs.size());
+  for (std::uint32_t i = 0; i < sched::RequestStats::kBoundsUs.size(); ++i) bounds.Set(i, num(sched::RequestStats::kBoundsUs[i]));
+  Napi::Array counts = Napi::Array::New(env, sched::RequestStats::kBuckets);
+  for (std::uint32_t i = 0; i < sched::RequestStats::kBuckets; ++i) counts.Set(i, num(r.bucket(i)));
+  o.Set("latencyBoundsMicroseconds", bounds);
+  o.Set("latencyCounts", counts);
+  Napi::Array sizes = Napi::Array::New(env);
+  std::uint32_t k = 0;
+  for (std::uint32_t size = 1; size <= r.max_batch_size(); ++size) {
+    const std::uint64_t n = r.batches_of(size);
+    if (n == 0) continue;
+    Napi::Object b = Napi::Object::New(env);
+    b.Set("batchSize", num(size));
+    b.Set("count", num(n));
+    b.Set("computeMicroseconds", num(r.batch_us_of(size)));
+    sizes.Set(k++, b);
+  }
+  o.Set("batchSizes", sizes);
+  return o;
 }
 
 Napi::Value BatchSchedulerWrap::Stats(const Napi::CallbackInfo& info) {

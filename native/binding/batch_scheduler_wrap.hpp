@@ -47,6 +47,8 @@ class BatchSchedulerWrap : public Napi::ObjectWrap<BatchSchedulerWrap> {
   Napi::Value Rows(const Napi::CallbackInfo& info);
   // { rows, priorityLevel (1 = highest), deadlineMicroseconds (remaining; -1: none) } of a taken batch.
   Napi::Value BatchInfo(const Napi::CallbackInfo& info);
+  // Per-request outcomes, latency histogram and per-batch-size compute (ModelStatistics, metrics).
+  Napi::Value RequestStatistics(const Napi::CallbackInfo& info);
   Napi::Value InputView(const Napi::CallbackInfo& info);
   Napi::Value OutputView(const Napi::CallbackInfo& info);
   Napi::Value Complete(const Napi::CallbackInfo& info);

@@ -112,7 +112,8 @@ Scheduler::Scheduler(SchedulerConfig config)
       arena_(config_.slab_count, config_.max_batch_size, config_.input_width, config_.output_width,
              config_.shared_memory, config_.shared_memory_tag),
       free_(ring_capacity(config_.slab_count)),
-      ports_(config_.max_ports) {
+      ports_(config_.max_ports),
+      request_stats_(config_.max_batch_size) {
   for (std::uint32_t i = 0; i < config_.slab_count; ++i) push_index(free_, i);
   for (std::uint32_t i = 0; i < config_.priority_levels; ++i) {
     levels_.push_back(std::make_unique<Level>(ring_capacity(config_.slab_count)));
@@ -433,6 +434,7 @@ bool Scheduler::complete(std::uint64_t id) noexcept {
   counters_.batches_executed.fetch_add(1, std::memory_order_relaxed);
   counters_.rows_executed.fetch_add(slab.live, std::memory_order_relaxed);
   counters_.exec_time_us_sum.fetch_add(exec_us, std::memory_order_relaxed);
+  request_stats_.batch(slab.rows, exec_us);
   finish(index, Status::ok, {});
   return true;
 }
@@ -475,8 +477,11 @@ void Scheduler::finish(std::uint32_t index, Status status, std::string_view mess
       if (status != Status::ok) ++failed;
     }
     queue_time += slab.taken_us > m.enqueue_us ? slab.taken_us - m.enqueue_us : 0;
-    latency += now > m.enqueue_us ? now - m.enqueue_us : 0;
+    const std::uint64_t row_latency = now > m.enqueue_us ? now - m.enqueue_us : 0;
+    latency += row_latency;
+    request_stats_.answer(c.status == Status::ok, row_latency);
   }
+  if (n != 0) request_stats_.answered_at(now);
   counters_.queue_time_us_sum.fetch_add(queue_time, std::memory_order_relaxed);
   if (failed != 0) counters_.failed_rows.fetch_add(failed, std::memory_order_relaxed);
   if (adaptive_ && status == Status::ok && n != 0) adaptive_->observe(static_cast<double>(latency) / n);

@@ -42,6 +42,7 @@
 #include "batch_slab.hpp"
 #include "batch_types.hpp"
 #include "clock.hpp"
+#include "request_stats.hpp"
 #include "latency_model.hpp"
 #include "mpmc_ring.hpp"
 #include "port_table.hpp"
@@ -145,6 +146,8 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   const SchedulerConfig& config() const noexcept { return config_; }
+  // Per-request outcomes and per-batch-size compute times (ModelStatistics, metrics).
+  const RequestStats& request_stats() const noexcept { return request_stats_; }
   // Now on the scheduler's clock (the one deadlines are on).
   std::uint64_t now_us() const noexcept { return clock_->now_us(); }
 
@@ -224,6 +227,7 @@ class Scheduler {
   PortTable ports_;
   Ewma exec_estimate_{0.2};
   std::optional<AdaptiveDelay> adaptive_;
+  RequestStats request_stats_;
 
   alignas(kCacheLine) std::atomic<std::uint64_t> install_sequence_{0};
   alignas(kCacheLine) std::atomic<bool> closed_{false};

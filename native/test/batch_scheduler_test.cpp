@@ -389,6 +389,47 @@ TEST(BatchScheduler, ATakenBatchCarriesItsLevelAndEarliestDeadline) {
   s.complete(second->id);
 }
 
+TEST(BatchScheduler, RequestStatsCountOutcomesLatencyAndBatchSizes) {
+  auto clock = std::make_shared<ManualClock>();
+  SchedulerConfig c = manual_config(clock);
+  Inbox inbox;
+  Scheduler s(c);
+  const auto port = *s.open_port(inbox.deliver(2));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.submit(row_of(1).data(), {.port = port}).accepted());
+  s.flush();
+  auto ok = s.take();
+  ASSERT_TRUE(ok.has_value());
+  clock->advance(700);  // arrival to answer: 700 µs, all of it computing
+  run_model(*ok, 3);
+  ASSERT_TRUE(s.complete(ok->id));
+  ASSERT_TRUE(s.submit(row_of(2).data(), {.port = port}).accepted());
+  clock->advance(2500);  // queued 2500 µs
+  s.flush();
+  auto bad = s.take();
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_TRUE(s.fail(bad->id, Status::unavailable, "gone"));
+
+  const sched::RequestStats& r = s.request_stats();
+  EXPECT_EQ(r.succeeded(), 3u);
+  EXPECT_EQ(r.succeeded_us(), 3u * 700);
+  EXPECT_EQ(r.failed(), 1u);
+  EXPECT_EQ(r.failed_us(), 2500u);
+  EXPECT_EQ(r.last_answer_us(), clock->now_us());
+  // 700 µs falls in the (500, 750] bucket, 2500 µs in (2000, 3000].
+  auto bucket_of = [](std::uint64_t bound) {
+    const auto& b = sched::RequestStats::kBoundsUs;
+    return static_cast<std::size_t>(std::find(b.begin(), b.end(), bound) - b.begin());
+  };
+  EXPECT_EQ(r.bucket(bucket_of(750)), 3u);
+  EXPECT_EQ(r.bucket(bucket_of(3000)), 1u);
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < sched::RequestStats::kBuckets; ++i) total += r.bucket(i);
+  EXPECT_EQ(total, 4u);
+  EXPECT_EQ(r.batches_of(3), 1u) << "only completed batches count as executed";
+  EXPECT_EQ(r.batch_us_of(3), 700u);
+  EXPECT_EQ(r.batches_of(1), 0u);
+}
+
 TEST(BatchScheduler, QueueTimeoutRejectVersusDelay) {
   for (auto action : {sched::TimeoutAction::reject, sched::TimeoutAction::delay}) {
     SCOPED_TRACE(action == sched::TimeoutAction::reject ? "reject" : "delay");

@@ -55,6 +55,9 @@ export class SchedulerClient<T = number> {
     this.port = scheduler.openPort((tickets, statuses, outputs, messages) => this.deliver(tickets, statuses, outputs, messages));
   }
 
+  /** Requests refused here, before the batcher, as invalid (bad record, priority or timeout). */
+  invalidRequests = 0;
+
   get outstanding(): number {
     return this.pending.size;
   }
@@ -64,14 +67,17 @@ export class SchedulerClient<T = number> {
     const priority = options.priority ?? 0;
     const timeout = options.timeoutMicroseconds ?? 0;
     if (!Number.isInteger(priority) || priority < 0 || priority > this.priorityLevels) {
+      this.invalidRequests++;
       return Promise.reject(this.error('invalid_argument', `priority must be an integer in [1, ${this.priorityLevels}] (or 0 for the default), got ${priority}`, 'priority'));
     }
     if (!Number.isInteger(timeout) || timeout < 0) {
+      this.invalidRequests++;
       return Promise.reject(this.error('invalid_argument', `timeout must be a non-negative integer number of microseconds, got ${timeout}`, 'timeout'));
     }
     try {
       this.encoder.encode(record, this.raw, 0);
     } catch (err) {
+      this.invalidRequests++;
       return Promise.reject(err);
     }
     if (this.closed) return Promise.reject(this.error('unavailable', `model "${this.model}" is shutting down`));

@@ -127,6 +127,21 @@ export interface BatchInfo {
   deadlineMicroseconds: number;
 }
 
+/** Outcomes of the requests a scheduler answered (native/core/request_stats.hpp). */
+export interface RequestStatistics {
+  succeeded: number;
+  succeededMicroseconds: number;
+  failed: number;
+  failedMicroseconds: number;
+  /** How long ago the last request was answered; -1 when none was. */
+  lastAnswerAgeMicroseconds: number;
+  /** Upper bounds of the latency buckets (µs); counts has one more entry, for everything above. */
+  latencyBoundsMicroseconds: number[];
+  latencyCounts: number[];
+  /** Batch sizes that ran, with how many batches and their total compute time. */
+  batchSizes: { batchSize: number; count: number; computeMicroseconds: number }[];
+}
+
 export interface SchedulerStats {
   [counter: string]: number;
 }
@@ -159,6 +174,7 @@ export interface NativeBatchScheduler {
   /** Byte offset of a taken batch's output (rows × outputWidth float32) within the region. */
   outputOffset(batch: number): number;
   stats(): SchedulerStats;
+  requestStatistics(): RequestStatistics;
   /** Seals every open batch now, whatever its age. */
   flush(): void;
   close(): void;
