@@ -297,11 +297,13 @@ Napi::Value BatchSchedulerWrap::Submit(const Napi::CallbackInfo& info) {
   napi_typedarray_type type;
   std::size_t length = 0;
   void* data = nullptr;
+  // Float64Array: raw records, which the plan preprocesses; Float32Array: preprocessed rows.
   if (napi_get_typedarray_info(env, info[0], &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      type != (with_plan ? napi_float64_array : napi_float32_array)) {
-    throw_type(info.Env(), with_plan ? "submit: raw must be a Float64Array (the scheduler preprocesses)"
-                                     : "submit: raw must be a Float32Array (the scheduler has no plan)");
+      (type != napi_float32_array && !(with_plan && type == napi_float64_array))) {
+    throw_type(info.Env(), with_plan ? "submit: rows must be a Float64Array of raw records or a Float32Array of preprocessed rows"
+                                     : "submit: rows must be a Float32Array (the scheduler has no plan)");
   }
+  const bool raw_records = type == napi_float64_array;
   double args[4];
   for (std::size_t i = 0; i < 4; ++i) {
     if (napi_get_value_double(env, info[i + 1], &args[i]) != napi_ok) {
@@ -309,7 +311,7 @@ Napi::Value BatchSchedulerWrap::Submit(const Napi::CallbackInfo& info) {
       throw_type(info.Env(), std::string("submit: ") + names[i] + " must be a number");
     }
   }
-  const std::size_t width = with_plan ? shared_->plan->field_count() : core.config().input_width;
+  const std::size_t width = raw_records ? shared_->plan->field_count() : core.config().input_width;
   const double row = args[0];
   if (!(row >= 0 && row == std::floor(row) && (row + 1) * static_cast<double>(width) <= static_cast<double>(length))) {
     throw_range(info.Env(), "submit: rowIndex " + std::to_string(row) + " is not a whole row of raw (" +
@@ -332,7 +334,7 @@ Napi::Value BatchSchedulerWrap::Submit(const Napi::CallbackInfo& info) {
                                .timeout_us = static_cast<std::uint64_t>(args[3]),
                                .deadline_us = 0};
   const auto index = static_cast<std::size_t>(row) * width;
-  const sched::SubmitResult result = with_plan
+  const sched::SubmitResult result = raw_records
       ? shared_->core->submit_raw(static_cast<const double*>(data) + index, request)
       : shared_->core->submit(static_cast<const float*>(data) + index, request);
   double answer = 0;

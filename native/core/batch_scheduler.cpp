@@ -155,7 +155,6 @@ SubmitResult Scheduler::reject(Rejection why) noexcept {
 }
 
 SubmitResult Scheduler::submit(const float* row, const Request& request) noexcept {
-  if (config_.plan) return reject(Rejection::invalid_argument);
   const std::size_t width = config_.input_width;
   return submit_impl(request, [row, width](float* slot) { std::memcpy(slot, row, width * sizeof(float)); });
 }

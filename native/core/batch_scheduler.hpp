@@ -155,9 +155,10 @@ class Scheduler {
   std::optional<std::uint64_t> open_port(Deliver deliver) { return ports_.open(std::move(deliver)); }
   bool close_port(std::uint64_t port) { return ports_.close(port); }
 
-  // Producer side, any thread. submit() needs a scheduler without a plan (row: input_width floats),
-  // submit_raw() one with a plan (raw: plan->field_count() doubles); the other answers
-  // invalid_argument. The row is read before the call returns.
+  // Producer side, any thread. submit() takes an already-preprocessed row (input_width floats: the
+  // tensor API, or a scheduler without a plan); submit_raw() a raw record (plan->field_count()
+  // doubles) that the plan preprocesses into the row, and needs a plan (else invalid_argument).
+  // Both kinds share batches. The row is read before the call returns.
   SubmitResult submit(const float* row, const Request& request) noexcept;
   SubmitResult submit_raw(const double* raw, const Request& request) noexcept;
 

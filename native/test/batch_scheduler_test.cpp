@@ -550,14 +550,18 @@ TEST(BatchScheduler, PreprocessesRawRowsStraightIntoTheBatch) {
   Scheduler s(c);
   const auto port = *s.open_port(inbox.deliver(2));
   const std::vector<double> raw = {120.5, 1, 1, infergate::test::kNaN, 2, 0};  // two records
-  EXPECT_EQ(s.submit(row_of(1).data(), {.port = port}).rejection, Rejection::invalid_argument) << "needs raw rows";
   ASSERT_TRUE(s.submit_raw(raw.data(), {.port = port}).accepted());
   ASSERT_TRUE(s.submit_raw(raw.data() + 3, {.port = port}).accepted());
+  // An already-preprocessed row (the tensor API) shares the batch with the raw records.
+  std::vector<float> ready(plan->width(), 0.25f);
+  ASSERT_TRUE(s.submit(ready.data(), {.port = port}).accepted());
   s.flush();
   auto batch = s.take();
   ASSERT_TRUE(batch.has_value());
+  ASSERT_EQ(batch->rows, 3u);
   std::vector<float> expected(2 * plan->width());
   plan->run(raw.data(), 2, expected.data());
+  expected.insert(expected.end(), ready.begin(), ready.end());
   EXPECT_EQ(std::vector<float>(batch->input, batch->input + expected.size()), expected);
   s.complete(batch->id);
 }

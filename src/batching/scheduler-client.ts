@@ -11,6 +11,14 @@ interface Pending<T> {
   reject: (err: InferError) => void;
 }
 
+/** A preprocessed row (the tensor API): its whole output row is copied into `into` at row `at`. */
+interface PendingRow {
+  resolve: () => void;
+  reject: (err: InferError) => void;
+  into: Float32Array;
+  at: number;
+}
+
 const STATUS_CODES: Record<number, ErrorCode> = {
   [RowStatus.InvalidArgument]: 'invalid_argument',
   [RowStatus.DeadlineExceeded]: 'deadline_exceeded',
@@ -35,6 +43,7 @@ export interface SubmitOptions {
  */
 export class SchedulerClient<T = number> {
   private readonly pending = new Map<number, Pending<T>>();
+  private readonly pendingRows = new Map<number, PendingRow>();
   /** Called each time the last outstanding request of this thread is answered. */
   onIdle: (() => void) | undefined;
   private readonly port: number;
@@ -59,7 +68,24 @@ export class SchedulerClient<T = number> {
   invalidRequests = 0;
 
   get outstanding(): number {
-    return this.pending.size;
+    return this.pending.size + this.pendingRows.size;
+  }
+
+  /**
+   * Submits row `row` of `rows` (already preprocessed: the scheduler's input width) into the same
+   * batches as records; resolves once its output row has been copied into `into` at row `at`.
+   */
+  submitRow(rows: Float32Array, row: number, into: Float32Array, at: number, options: SubmitOptions = {}): Promise<void> {
+    const priority = options.priority ?? 0;
+    const timeout = options.timeoutMicroseconds ?? 0;
+    if (!Number.isInteger(priority) || priority < 0 || priority > this.priorityLevels) {
+      this.invalidRequests++;
+      return Promise.reject(this.error('invalid_argument', `priority must be an integer in [1, ${this.priorityLevels}] (or 0 for the default), got ${priority}`, 'priority'));
+    }
+    if (this.closed) return Promise.reject(this.error('unavailable', `model "${this.model}" is shutting down`));
+    const ticket = this.scheduler.submit(rows, row, this.port, priority, timeout);
+    if (ticket < 0) return Promise.reject(this.rejection(ticket));
+    return new Promise<void>((resolve, reject) => this.pendingRows.set(ticket, { resolve, reject, into, at }));
   }
 
   /** Validates and encodes the record, then claims its row in the open batch. */
@@ -91,8 +117,9 @@ export class SchedulerClient<T = number> {
     if (this.closed) return;
     this.closed = true;
     this.scheduler.closePort(this.port);
-    for (const p of this.pending.values()) p.reject(this.error('unavailable', `model "${this.model}" is shutting down`));
+    for (const p of [...this.pending.values(), ...this.pendingRows.values()]) p.reject(this.error('unavailable', `model "${this.model}" is shutting down`));
     this.pending.clear();
+    this.pendingRows.clear();
   }
 
   private deliver(tickets: Float64Array, statuses: Int32Array, outputs: Float32Array, messages: (string | undefined)[] | undefined): void {
@@ -101,7 +128,7 @@ export class SchedulerClient<T = number> {
       const ticket = tickets[i] as number;
       const p = this.pending.get(ticket);
       if (!p) {
-        this.unmatchedDeliveries++;
+        this.deliverRow(ticket, statuses[i] as number, outputs, i, width, messages);
         continue;
       }
       this.pending.delete(ticket);
@@ -109,7 +136,22 @@ export class SchedulerClient<T = number> {
       if (status === RowStatus.Ok) p.resolve(this.toResult(outputs[i * width + this.scoreIndex] as number));
       else p.reject(this.error(STATUS_CODES[status] ?? 'internal', messages?.[i] ?? `request failed with status ${status}`));
     }
-    if (this.pending.size === 0) this.onIdle?.();
+    if (this.pending.size === 0 && this.pendingRows.size === 0) this.onIdle?.();
+  }
+
+  private deliverRow(ticket: number, status: number, outputs: Float32Array, i: number, width: number, messages: (string | undefined)[] | undefined): void {
+    const p = this.pendingRows.get(ticket);
+    if (!p) {
+      this.unmatchedDeliveries++;
+      return;
+    }
+    this.pendingRows.delete(ticket);
+    if (status !== RowStatus.Ok) {
+      p.reject(this.error(STATUS_CODES[status] ?? 'internal', messages?.[i] ?? `request failed with status ${status}`));
+      return;
+    }
+    p.into.set(outputs.subarray(i * width, (i + 1) * width), p.at * width);
+    p.resolve();
   }
 
   private rejection(code: number): InferError {

@@ -211,6 +211,13 @@ export class Model {
           );
         }
       }
+      // A single preprocessed-row input, asking for the scored output only: the rows join the
+      // batcher's batches (with records and other callers' rows) instead of running alone.
+      const batching = v.batching;
+      if (batching && outputs.length === 1 && outputs[0] === this.settings.scoreOutput && this.config.inputs.length === 1) {
+        const input = inputs[this.config.inputs[0]!.name]!;
+        if (input.data instanceof Float32Array) return { modelVersion: String(v.version), outputs: await this.batchRows(batching.client, input.data, input.shape[0]!, options) };
+      }
       const timeoutMs = options.timeoutMicroseconds !== undefined && options.timeoutMicroseconds > 0 ? options.timeoutMicroseconds / 1000 : undefined;
       const call = {
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -219,6 +226,20 @@ export class Model {
       };
       return { modelVersion: String(v.version), outputs: await v.backend.infer(inputs, outputs, call) };
     });
+  }
+
+  /** Submits each row to the batcher and assembles the score output of all of them. */
+  private async batchRows(client: SchedulerClient<ScoreResult>, data: Float32Array, rows: number, options: TensorInferOptions): Promise<Record<string, Tensor>> {
+    const spec = this.config.outputs.find((o) => o.name === this.settings.scoreOutput)!;
+    const width = spec.dims.reduce((a, b) => a * b, 1);
+    const out = new Float32Array(rows * width);
+    const submit = { ...(options.priority !== undefined ? { priority: options.priority } : {}), ...(options.timeoutMicroseconds !== undefined ? { timeoutMicroseconds: options.timeoutMicroseconds } : {}) };
+    const answers = [];
+    for (let r = 0; r < rows; r++) answers.push(client.submitRow(data, r, out, r, submit));
+    if (this.draining) for (const v of this.byVersion.values()) v.batching?.scheduler.flush();
+    // A request is atomic: the first failing row fails it (the others still run, and are dropped).
+    await Promise.all(answers);
+    return { [spec.name]: { datatype: 'FP32', shape: [rows, ...spec.dims], data: out } };
   }
 
   /**
