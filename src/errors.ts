@@ -50,6 +50,12 @@ export const invalidArgument = (message: string, details?: ErrorDetails): InferE
   new InferError('invalid_argument', message, details);
 export const notFound = (message: string, details?: ErrorDetails): InferError =>
   new InferError('not_found', message, details);
+/**
+ * The one wording of "no such model". The runtime answers a missing model with it and ingress
+ * answers a model outside the caller's allow-list with it, so a caller cannot tell the two apart
+ * (and so cannot probe which models exist). It names no other model for the same reason.
+ */
+export const modelNotLoaded = (name: string): InferError => notFound(`model "${name}" is not loaded`, { model: name });
 export const unavailable = (message: string, details?: ErrorDetails): InferError =>
   new InferError('unavailable', message, details);
 export const unauthenticated = (message: string): InferError => new InferError('unauthenticated', message);

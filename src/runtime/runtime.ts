@@ -14,7 +14,7 @@ import type { LocalFallback } from '../backends/triton/batch-forwarder';
 import type { OnnxSessionSpec } from '../backends/onnx/onnx-session-spec';
 import { type BatchingOptions, type ResolvedBatching, resolveBatching } from '../batching/batching-options';
 import { SchedulerClient } from '../batching/scheduler-client';
-import { invalidArgument, notFound, unavailable } from '../errors';
+import { invalidArgument, modelNotLoaded, notFound, unavailable } from '../errors';
 import { batchSchedulerClass } from '../native/addon';
 import { type Logger, stderrLogger } from '../observability/logger';
 import { Preprocessor } from '../preprocess/preprocessor';
@@ -96,12 +96,13 @@ export class Runtime {
     return new Runtime(repository, loaded, executor, triton, { ...options, repository });
   }
 
-  /** A loaded model; throws not_found naming the models that are loaded. */
+  /**
+   * A loaded model; throws not_found worded by modelNotLoaded, which names no other model: the
+   * servers pass this answer to callers whose allow-list may not include the models loaded.
+   */
   model(name: string): Model {
     const m = this.loaded.get(name);
-    if (!m || this.closed) {
-      throw notFound(`model "${name}" is not loaded (loaded: ${[...this.loaded.keys()].join(', ') || 'none'})`, { model: name });
-    }
+    if (!m || this.closed) throw modelNotLoaded(name);
     return m;
   }
 
@@ -135,7 +136,7 @@ export class Runtime {
   /** Stops serving a model: new requests get not_found, those in flight finish. RepositoryModelUnload. */
   async unloadModel(name: string): Promise<void> {
     const m = this.loaded.get(name);
-    if (!m) throw notFound(`model "${name}" is not loaded`, { model: name });
+    if (!m) throw modelNotLoaded(name);
     this.loaded.delete(name);
     this.unloadReasons.set(name, 'unloaded');
     await m.close();

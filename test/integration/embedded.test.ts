@@ -40,7 +40,7 @@ describe('embedded API', () => {
     await assert.rejects(rt.model('fraud').infer({ ...example, amount: 'lots' }), (e) => expectError(e, 'invalid_argument', /must be a finite number/, 'amount'));
     await assert.rejects(rt.model('fraud').infer({ ...example, amount: Number.POSITIVE_INFINITY }), (e) => expectError(e, 'invalid_argument', /got Infinity/, 'amount'));
     await assert.rejects(rt.model('fraud').infer(example, { version: 9 }), (e) => expectError(e, 'not_found', /model "fraud" has no version "9" loaded \(loaded: 1\)/));
-    assert.throws(() => rt.model('fraudd'), (e) => expectError(e, 'not_found', /model "fraudd" is not loaded \(loaded: fraud\)/));
+    assert.throws(() => rt.model('fraudd'), (e) => expectError(e, 'not_found', /^model "fraudd" is not loaded$/));
   });
 
   it('scores the good records of a batch and answers the bad ones with their own errors', async () => {
