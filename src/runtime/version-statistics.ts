@@ -27,7 +27,11 @@ export function versionStatistics(name: string, v: LoadedVersion): VersionStatis
       fail: { count: (r?.failed ?? 0) + rejected, ns: (r?.failedMicroseconds ?? 0) * NS_PER_US },
       queue: { count: delivered, ns: n('queueTimeMicrosecondsSum') * NS_PER_US },
       compute_input: zero(),
-      compute_infer: { count: n('batchesExecuted'), ns: n('execTimeMicrosecondsSum') * NS_PER_US },
+      // As Triton counts it: per request, each charged its whole batch's compute time.
+      compute_infer: {
+        count: (r?.batchSizes ?? []).reduce((sum, b) => sum + b.batchSize * b.count, 0),
+        ns: (r?.batchSizes ?? []).reduce((sum, b) => sum + b.batchSize * b.computeMicroseconds, 0) * NS_PER_US,
+      },
       compute_output: zero(),
       cache_hit: zero(),
       cache_miss: zero(),

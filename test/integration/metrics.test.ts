@@ -91,6 +91,9 @@ describe('metrics server', () => {
       const s1 = await scrape(port);
       assertMatchesStatistics(s1, fraud);
       assert.equal(valueOf(s1, 'nv_inference_count', v1), 50, 'one inference per record');
+      assert.equal(valueOf(s1, 'nv_inference_request_success', v1), 50, 'every record answered');
+      assert.ok((valueOf(s1, 'nv_inference_request_duration_us', v1) as number) > 0);
+      assert.equal(valueOf(s1, 'infergate_request_latency_us_count', v1), 50, 'the latency histogram counts every answer');
       const executions = valueOf(s1, 'nv_inference_exec_count', v1) as number;
       assert.ok(executions >= Math.ceil(50 / 16) && executions <= 50, `${executions} batches for 50 records in batches of at most 16`);
       assert.equal(valueOf(s1, 'nv_inference_pending_request_count', v1), 0);
