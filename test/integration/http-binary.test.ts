@@ -76,11 +76,11 @@ describe('HTTP binary tensor data', () => {
     assert.equal(binOut.status, 200);
     assert.ok(splitBinaryAnswer(binOut).binary.equals(expected));
 
-    // An output's own binary_data: false wins over the request-level default.
+    // As in Triton, binary_data_output covers only unlisted outputs: a listed one is JSON unless it asks.
     const mixed = await call(
       `${url}/v2/models/fraud/infer`,
       'POST',
-      JSON.stringify({ inputs: [jsonInput], parameters: { binary_data_output: true }, outputs: [{ name: 'probabilities', parameters: { binary_data: false } }] }),
+      JSON.stringify({ inputs: [jsonInput], parameters: { binary_data_output: true }, outputs: [{ name: 'probabilities' }] }),
     );
     assert.equal(mixed.headers['inference-header-content-length'], undefined);
     assert.ok(Buffer.from(Float32Array.from(mixed.json.outputs[0].data as number[]).buffer).equals(expected));

@@ -38,7 +38,7 @@ export interface HttpInferRequest {
   inputs: Record<string, Tensor>;
   /** Requested outputs; undefined means every output of the model, each as `binaryByDefault` says. */
   outputs: RequestedOutput[] | undefined;
-  /** The request-level `binary_data_output`. */
+  /** The request-level `binary_data_output`: how the outputs travel when the request lists none. */
   binaryByDefault: boolean;
   /** Triton's `priority` (1 is the highest; 0: the model's default). */
   priority: number | undefined;
@@ -98,7 +98,7 @@ function parseParameters(raw: unknown, at: string, fail: Fail): Record<string, u
   return raw;
 }
 
-function parseOutputs(raw: unknown, binaryByDefault: boolean, fail: Fail, model: string): RequestedOutput[] | undefined {
+function parseOutputs(raw: unknown, fail: Fail, model: string): RequestedOutput[] | undefined {
   if (raw === undefined) return undefined;
   if (!Array.isArray(raw)) return fail('outputs', 'must be an array of {"name": ..., "parameters"?: ...}');
   const seen = new Set<string>();
@@ -112,7 +112,8 @@ function parseOutputs(raw: unknown, binaryByDefault: boolean, fail: Fail, model:
     const binary = params?.binary_data;
     if (binary !== undefined && typeof binary !== 'boolean') return fail(`${at}.parameters.binary_data`, 'must be true or false');
     const sharedMemory = sharedMemoryRefOf(params, at, model);
-    return { name: o.name, binary: binary ?? binaryByDefault, sharedMemory, at };
+    // As in Triton, binary_data_output only covers the outputs a request does not list.
+    return { name: o.name, binary: binary ?? false, sharedMemory, at };
   });
 }
 
@@ -198,7 +199,7 @@ export function parseInferRequest(
   return {
     id: id as string | undefined,
     inputs,
-    outputs: parseOutputs(json.outputs, binaryByDefault, fail, model),
+    outputs: parseOutputs(json.outputs, fail, model),
     binaryByDefault,
     priority,
     timeoutMicroseconds,

@@ -40,7 +40,7 @@ export class RequestScope {
     private readonly ctx: ServerContext,
   ) {}
 
-  /** A path parameter, URL-decoded; a malformed escape is invalid_argument rather than a crash. */
+  /** A path parameter, URL-decoded; a malformed escape is taken as written rather than crashing the request. */
   param(index: number): string | undefined {
     const raw = this.match[index];
     if (raw === undefined) return undefined;
