@@ -5,7 +5,7 @@ export { AttachedModel, type SharedModelHandle } from './runtime/attached-model'
 export type { BatchingOptions } from './batching/batching-options';
 export { Model, type ScoreResult, type InferOptions, type TensorInferOptions, type TensorInferResult } from './runtime/model';
 export { InferError, type ErrorCode, httpStatusOf, grpcStatusOf } from './errors';
-export { HttpServer, type HttpServerOptions } from './server/http-server';
+export { HttpServer, type HttpServerOptions, type HttpTlsOptions } from './server/http-server';
 export { MetricsServer, type MetricsServerOptions } from './server/metrics-server';
 export { InferenceMetrics, type InferenceMetricsOptions, type MetricsSource, type MetricsModel } from './observability/metrics';
 export type { Tensor, TensorData } from './tensor';

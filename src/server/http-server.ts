@@ -1,69 +1,102 @@
-// The HTTP face of infergate: KServe v2 REST (health, metadata, JSON-tensor infer) and the
-// record-scoring endpoint /v1/models/{name}/score. It owns parsing, limits and status codes; the
-// models do the work. Shutdown stops accepting, lets requests in flight finish, then returns.
+// The HTTP face of infergate: Triton's KServe v2 REST API (health, metadata, inference with JSON,
+// binary tensor data or system shared memory, statistics, model configuration, the model
+// repository, shared-memory control) and the record-scoring endpoint /v1/models/{name}/score. It
+// owns routing, ingress, limits and status codes; the route groups in ./http/ do the parsing and
+// the models do the work. Shutdown stops accepting, lets requests in flight finish, then returns.
 
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { asInferError, httpStatusOf, invalidArgument, notFound } from '../errors';
-import type { Model } from '../runtime/model';
+import { invalidArgument, notFound } from '../errors';
 import type { Runtime } from '../runtime/runtime';
-import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './json-body';
-import { inferResponse, parseInferRequest } from './kserve-json';
+import type { Ingress, Principal } from './ingress/ingress';
+import { DEFAULT_MAX_BODY_BYTES } from './json-body';
+import type { SharedMemoryRegistry } from './shared-memory-registry';
+import { inferRoutes } from './http/infer-routes';
+import { metadataRoutes } from './http/metadata-routes';
+import { errorReply, writeReply } from './http/reply';
+import { repositoryRoutes } from './http/repository-routes';
+import { type Reply, RequestScope, type Route, type ServerContext, json } from './http/route';
+import { sharedMemoryRoutes } from './http/shared-memory-routes';
+import { statisticsRoutes } from './http/statistics-routes';
+
+export interface HttpTlsOptions {
+  /** PEM certificate chain and private key of the server. */
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** PEM CA certificates that client certificates must chain to. */
+  ca?: string | Buffer;
+  /** Refuse clients without a certificate signed by `ca` (mutual TLS). Default false. */
+  requireClientCert?: boolean;
+}
 
 export interface HttpServerOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 8000; 0 picks a free port. */
   port?: number;
-  /** Largest accepted request body. Default 1 MiB. */
+  /** Largest accepted request body. Default 1 MiB; with `ingress`, its maxRequestBytes. */
   maxBodyBytes?: number;
   /** Version string reported by GET /v2. */
   serverVersion?: string;
+  /** Authentication, per-model authorization and rate limits; every request but /v2/health/* passes it. */
+  ingress?: Ingress;
+  /** Client system shared memory (the /v2/systemsharedmemory API and shared-memory tensors); off when absent. */
+  sharedMemory?: SharedMemoryRegistry;
+  /** Serve HTTPS instead of HTTP. */
+  tls?: HttpTlsOptions;
 }
-
-/** An optional non-negative integer request header; a malformed one is invalid_argument naming it. */
-function integerHeader(req: http.IncomingMessage, name: string): number | undefined {
-  const raw = req.headers[name];
-  if (raw === undefined) return undefined;
-  const n = typeof raw === 'string' && /^[0-9]{1,15}$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (Number.isNaN(n)) throw invalidArgument(`header "${name}" must be a non-negative integer, got "${String(raw)}"`, { field: name });
-  return n;
-}
-
-type Handler = (req: http.IncomingMessage, match: RegExpExecArray) => Promise<[number, unknown]>;
-
-interface Route {
-  method: 'GET' | 'POST';
-  pattern: RegExp;
-  handler: Handler;
-}
-
-const NAME = '([^/]+)';
-const VERSION = '(?:/versions/([^/]+))?';
 
 export class HttpServer {
   private readonly server: http.Server;
   private readonly routes: Route[];
-  private readonly maxBodyBytes: number;
+  private readonly ctx: ServerContext;
   private inFlight = 0;
   private idle: (() => void) | undefined;
 
   constructor(
-    private readonly runtime: Runtime,
+    runtime: Runtime,
     private readonly options: HttpServerOptions = {},
   ) {
-    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const maxBodyBytes = options.ingress?.maxRequestBytes ?? options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
+      throw new RangeError(`HttpServer: the body limit must be a positive integer of bytes, got ${String(maxBodyBytes)}`);
+    }
+    this.ctx = {
+      runtime,
+      ingress: options.ingress,
+      sharedMemory: options.sharedMemory,
+      maxBodyBytes,
+      serverVersion: options.serverVersion ?? '0.0.0',
+    };
+    // Order matters where patterns overlap: /v2/models/stats before /v2/models/{name}.
     this.routes = [
-      { method: 'GET', pattern: /^\/v2\/health\/live$/, handler: async () => [200, { live: true }] },
-      { method: 'GET', pattern: /^\/v2\/health\/ready$/, handler: async () => this.serverReady() },
-      { method: 'GET', pattern: /^\/v2\/?$/, handler: async () => [200, this.serverMetadata()] },
-      { method: 'GET', pattern: new RegExp(`^/v2/models/${NAME}${VERSION}/ready$`), handler: async (_r, m) => this.modelReady(m) },
-      { method: 'GET', pattern: new RegExp(`^/v2/models/${NAME}${VERSION}/?$`), handler: async (_r, m) => this.modelMetadata(m) },
-      { method: 'POST', pattern: new RegExp(`^/v2/models/${NAME}${VERSION}/infer$`), handler: (r, m) => this.infer(r, m) },
-      { method: 'POST', pattern: new RegExp(`^/v1/models/${NAME}${VERSION}/score$`), handler: (r, m) => this.score(r, m) },
+      ...statisticsRoutes(this.ctx),
+      ...metadataRoutes(this.ctx),
+      ...inferRoutes(this.ctx),
+      ...repositoryRoutes(this.ctx),
+      ...sharedMemoryRoutes(this.ctx),
     ];
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
+    const tls = options.tls;
+    this.server = tls
+      ? https.createServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+            requestCert: tls.requireClientCert === true,
+            rejectUnauthorized: tls.requireClientCert === true,
+          },
+          onRequest,
+        )
+      : http.createServer(onRequest);
     this.server.keepAliveTimeout = 5000;
+  }
+
+  /** "https" with TLS, else "http". */
+  get scheme(): 'http' | 'https' {
+    return this.options.tls ? 'https' : 'http';
   }
 
   /** Starts listening; resolves with the bound address (useful with port 0). */
@@ -88,111 +121,41 @@ export class HttpServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.inFlight++;
-    let status: number;
-    let body: unknown;
+    let reply: Reply;
     try {
-      [status, body] = await this.dispatch(req);
+      reply = await this.dispatch(req);
     } catch (err) {
-      const e = asInferError(err);
-      status = httpStatusOf(e.code);
-      body = e.code === 'internal' ? { error: 'internal error', code: 'internal' } : e.toJSON();
-      if (e.code === 'internal') process.stderr.write(`infergate: internal error on ${req.method} ${req.url}: ${e.stack ?? e.message}\n`);
-      if (e.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(Math.ceil(e.retryAfterSeconds)));
-      // An oversized body is not read to its end; the connection cannot be reused.
-      if (e.code === 'payload_too_large') res.setHeader('connection', 'close');
+      reply = errorReply(req, res, err);
     }
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text, () => {
+    writeReply(res, reply, () => {
       if (--this.inFlight === 0 && this.idle) this.idle();
     });
   }
 
-  private async dispatch(req: http.IncomingMessage): Promise<[number, unknown]> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  private async dispatch(req: http.IncomingMessage): Promise<Reply> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      throw invalidArgument(`malformed request target ${JSON.stringify(req.url)}`);
+    }
+    const path = url.pathname;
+    let principal: Principal | undefined;
+    const ingress = this.ctx.ingress;
+    // Health probes are public; everything else, known path or not, is authenticated first, so an
+    // anonymous caller learns nothing (not even which endpoints exist).
+    if (ingress && !path.startsWith('/v2/health/')) {
+      principal = ingress.authenticate(req.headers);
+      ingress.admit(principal);
+    }
     let pathMatched = false;
     for (const route of this.routes) {
-      const m = route.pattern.exec(url.pathname);
+      const m = route.pattern.exec(path);
       if (!m) continue;
       pathMatched = true;
-      if (route.method === req.method) return route.handler(req, m);
+      if (route.method === req.method) return route.handler(new RequestScope(req, m, principal, this.ctx));
     }
-    if (pathMatched) {
-      return [405, { error: `method ${req.method} is not allowed on ${url.pathname}`, code: 'invalid_argument' }];
-    }
-    throw notFound(`no endpoint ${req.method} ${url.pathname}`);
-  }
-
-  private model(m: RegExpExecArray): Model {
-    return this.runtime.model(decodeURIComponent(m[1] as string));
-  }
-
-  private version(m: RegExpExecArray): string | undefined {
-    return m[2] === undefined ? undefined : decodeURIComponent(m[2]);
-  }
-
-  private serverReady(): [number, unknown] {
-    const ready = this.runtime.ready;
-    return [ready ? 200 : 503, { ready }];
-  }
-
-  private serverMetadata(): unknown {
-    return { name: 'infergate', version: this.options.serverVersion ?? '0.0.0', extensions: [] };
-  }
-
-  private modelReady(m: RegExpExecArray): [number, unknown] {
-    const model = this.model(m);
-    const version = this.version(m);
-    if (version !== undefined) model.preprocessHash(version); // throws not_found for an unloaded version
-    return [model.ready ? 200 : 503, { name: model.name, ready: model.ready }];
-  }
-
-  private modelMetadata(m: RegExpExecArray): [number, unknown] {
-    const model = this.model(m);
-    const version = this.version(m);
-    if (version !== undefined) model.preprocessHash(version);
-    const batched = model.config.maxBatchSize > 0;
-    const tensor = (t: { name: string; datatype: string; dims: number[] }) => ({
-      name: t.name,
-      datatype: t.datatype,
-      shape: batched ? [-1, ...t.dims] : t.dims,
-    });
-    return [
-      200,
-      {
-        name: model.name,
-        versions: (version !== undefined ? [version] : model.versions.map(String)),
-        platform: model.config.platform,
-        inputs: model.config.inputs.map(tensor),
-        outputs: model.config.outputs.map(tensor),
-      },
-    ];
-  }
-
-  private async infer(req: http.IncomingMessage, m: RegExpExecArray): Promise<[number, unknown]> {
-    const model = this.model(m);
-    const version = this.version(m);
-    const request = parseInferRequest(await readJsonBody(req, this.maxBodyBytes), model.name);
-    const result = await model.inferTensors(request.inputs, {
-      ...(version !== undefined ? { version } : {}),
-      ...(request.outputs ? { outputs: request.outputs } : {}),
-    });
-    return [200, inferResponse(model.name, result.modelVersion, request.id, result.outputs)];
-  }
-
-  private async score(req: http.IncomingMessage, m: RegExpExecArray): Promise<[number, unknown]> {
-    const model = this.model(m);
-    const version = this.version(m);
-    const record = await readJsonBody(req, this.maxBodyBytes);
-    const priority = integerHeader(req, 'x-infergate-priority');
-    const timeout = integerHeader(req, 'x-infergate-timeout-us');
-    return [
-      200,
-      await model.infer(record, {
-        ...(version !== undefined ? { version } : {}),
-        ...(priority !== undefined ? { priority } : {}),
-        ...(timeout !== undefined ? { timeoutMicroseconds: timeout } : {}),
-      }),
-    ];
+    if (pathMatched) return json(405, { error: `method ${req.method} is not allowed on ${path}`, code: 'invalid_argument' });
+    throw notFound(`no endpoint ${req.method} ${path}`);
   }
 }

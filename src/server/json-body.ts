@@ -41,9 +41,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   if (body.length === 0) throw invalidArgument('request body is empty: expected a JSON object');
+  return parseJson(body);
+}
+
+/** Parses JSON bytes; malformed JSON is invalid_argument with the parser's reason. */
+export function parseJson(bytes: Buffer, what = 'body'): unknown {
   try {
-    return JSON.parse(body.toString('utf8'));
+    return JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw invalidArgument(`malformed JSON body: ${(err as Error).message}`);
+    throw invalidArgument(`malformed JSON ${what}: ${(err as Error).message}`);
   }
 }
