@@ -6,20 +6,38 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Runtime } from '../runtime/runtime';
-import { HttpServer } from '../server/http-server';
+import { parseEndpoints } from '../backends/triton/triton-options';
+import { stderrLogger } from '../observability/logger';
+import { BACKEND_MODES, type BackendMode } from '../repository/model-settings';
+import { createIngress } from '../server/ingress/create-ingress';
+import { loadTlsFiles } from '../server/ingress/tls-files';
+import { parseRateLimit } from '../server/ingress/token-buckets';
+import { type Serving, serve } from '../server/serve';
 import { INFERGATE_VERSION } from '../version';
 
 const USAGE = `infergate ${INFERGATE_VERSION}: an inference runtime for Node.js services
 
 Usage:
-  infergate serve [--repository DIR] [--http-port N] [--host ADDR] [--max-body-bytes N]
+  infergate serve [--repository DIR] [--host ADDR] [--http-port N] [--grpc-port N|off]
+                  [--metrics-port N|off] [--max-body-bytes N]
                   [--intra-op-threads N] [--executor-threads N] [--max-batch-size N]
                   [--max-queue-delay-us N] [--max-queue-size N]
-      Serves every model in the repository over HTTP: KServe v2 REST (/v2/...) and
-      POST /v1/models/{name}/score (a raw record in, {score, decision, modelVersion} out).
-      Defaults: --repository models, --http-port 8000, --host 127.0.0.1, --max-body-bytes 1048576;
-      batching from each model's config.pbtxt (the flags override it for every model), executor
-      threads: one per CPU core. Requests may carry x-infergate-priority and x-infergate-timeout-us.
+                  [--backend local|triton|triton-with-local-fallback]
+                  [--upstream triton://HOST:PORT[,HOST:PORT...]] [--upstream-fallback] [--triton-shm]
+                  [--auth-file FILE] [--api-key-header NAME] [--rate-limit PER_SECOND[:BURST]]
+                  [--max-request-bytes N] [--max-concurrent-streams N]
+                  [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
+      Serves every model in the repository: KServe v2 over HTTP (/v2/..., and POST
+      /v1/models/{name}/score for raw records) and over gRPC (GRPCInferenceService, the protocol
+      Triton's clients speak), and Prometheus metrics on /metrics.
+      Defaults: --repository models, --host 127.0.0.1, --http-port 8000, --grpc-port 8001,
+      --metrics-port 8002, --max-body-bytes 1048576; batching from each model's config.pbtxt (the
+      flags override it for every model), executor threads: one per CPU core.
+      --upstream: the Triton client proxy: every model runs on that Triton cluster, with infergate's
+      batching in front (--upstream-fallback: serve from the local ONNX session while no replica is
+      available; --triton-shm: system shared memory with a co-located Triton).
+      Credentials (--auth-file, or INFERGATE_CREDENTIALS): docs/ingress.md; SIGHUP rereads them.
+      HTTP requests may carry x-infergate-priority and x-infergate-timeout-us.
 
   infergate score MODEL [--repository DIR] [--file RECORD.json]
       Scores one raw record (JSON, from --file or stdin) and prints the result.
@@ -45,6 +63,8 @@ async function serve(argv: string[]): Promise<void> {
     options: {
       repository: { type: 'string', default: 'models' },
       'http-port': { type: 'string' },
+      'grpc-port': { type: 'string' },
+      'metrics-port': { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       'max-body-bytes': { type: 'string' },
       'intra-op-threads': { type: 'string' },
@@ -52,12 +72,31 @@ async function serve(argv: string[]): Promise<void> {
       'max-batch-size': { type: 'string' },
       'max-queue-delay-us': { type: 'string' },
       'max-queue-size': { type: 'string' },
+      backend: { type: 'string' },
+      upstream: { type: 'string' },
+      'upstream-fallback': { type: 'boolean', default: false },
+      'triton-shm': { type: 'boolean', default: false },
+      'auth-file': { type: 'string' },
+      'api-key-header': { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'max-request-bytes': { type: 'string' },
+      'max-concurrent-streams': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
     },
     strict: true,
   });
-  const optional = (name: 'executor-threads' | 'max-batch-size' | 'max-queue-delay-us' | 'max-queue-size', min: number) => {
+  const optional = (name: 'executor-threads' | 'max-batch-size' | 'max-queue-delay-us' | 'max-queue-size' | 'max-request-bytes' | 'max-concurrent-streams', min: number) => {
     const v = values[name];
     return v === undefined ? undefined : intOption(v, name, 0, min);
+  };
+  const portOption = (name: 'http-port' | 'grpc-port' | 'metrics-port', fallback: number, canBeOff: boolean): number | null => {
+    const v = values[name];
+    if (canBeOff && v === 'off') return null;
+    const port = intOption(v, name, fallback, 0);
+    if (port > 65535) fail(`--${name} must be at most 65535${canBeOff ? ' (or "off")' : ''}`);
+    return port;
   };
   const batching = {
     maxBatchSize: optional('max-batch-size', 1),
@@ -65,34 +104,93 @@ async function serve(argv: string[]): Promise<void> {
     maxQueueSize: optional('max-queue-size', 1),
   };
   const executorThreads = optional('executor-threads', 1);
-  const port = intOption(values['http-port'], 'http-port', 8000, 0);
-  if (port > 65535) fail('--http-port must be at most 65535');
+  const httpPort = portOption('http-port', 8000, false) as number;
+  const grpcPort = portOption('grpc-port', 8001, true);
+  const metricsPort = portOption('metrics-port', 8002, true);
   const threads = values['intra-op-threads'];
+
+  // Where models run: --upstream makes infergate a proxy in front of a Triton cluster.
+  let backend = values.backend as BackendMode | undefined;
+  if (backend !== undefined && !BACKEND_MODES.includes(backend)) fail(`--backend must be one of ${BACKEND_MODES.join(', ')}, got "${backend}"`);
+  let endpoints: string[] | undefined;
+  if (values.upstream !== undefined) {
+    try {
+      endpoints = parseEndpoints(values.upstream, '--upstream');
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    backend ??= values['upstream-fallback'] ? 'triton-with-local-fallback' : 'triton';
+  } else if (values['upstream-fallback']) {
+    fail('--upstream-fallback needs --upstream');
+  }
+
+  const tlsFiles = values['tls-cert'] ?? values['tls-key'] ?? values['tls-ca'];
+  if (tlsFiles !== undefined && (values['tls-cert'] === undefined || values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
+  const tls =
+    values['tls-cert'] !== undefined && values['tls-key'] !== undefined
+      ? loadTlsFiles({ certFile: values['tls-cert'], keyFile: values['tls-key'], ...(values['tls-ca'] ? { caFile: values['tls-ca'] } : {}) })
+      : undefined;
+  const maxRequestBytes = optional('max-request-bytes', 1024);
+  const maxConcurrentStreams = optional('max-concurrent-streams', 1);
+  const ingress = createIngress({
+    env: process.env,
+    ...(values['auth-file'] !== undefined ? { credentialsFile: values['auth-file'] } : {}),
+    ...(values['api-key-header'] !== undefined ? { apiKeyHeader: values['api-key-header'] } : {}),
+    ...(values['rate-limit'] !== undefined ? { rateLimit: parseRateLimit(values['rate-limit'], '--rate-limit') } : {}),
+    ...(maxRequestBytes !== undefined ? { maxRequestBytes } : {}),
+    ...(maxConcurrentStreams !== undefined ? { maxConcurrentStreams } : {}),
+  });
+  const useIngress = ingress.authenticationEnabled || ingress.rateLimit !== undefined || maxRequestBytes !== undefined || maxConcurrentStreams !== undefined;
+
   const runtime = await Runtime.load({
     repository: values.repository as string,
     ...(threads !== undefined ? { intraOpThreads: intOption(threads, 'intra-op-threads', 1, 1) } : {}),
     ...(executorThreads !== undefined ? { executorThreads } : {}),
     batching: Object.fromEntries(Object.entries(batching).filter(([, v]) => v !== undefined)),
+    ...(backend !== undefined ? { backend } : {}),
+    ...(endpoints || values['triton-shm'] ? { triton: { ...(endpoints ? { endpoints } : {}), ...(values['triton-shm'] ? { sharedMemory: true } : {}) } } : {}),
   });
-  const server = new HttpServer(runtime, {
-    host: values.host as string,
-    port,
-    maxBodyBytes: intOption(values['max-body-bytes'], 'max-body-bytes', 1024 * 1024, 1),
-    serverVersion: INFERGATE_VERSION,
-  });
-  const address = await server.listen();
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  let serving: Serving;
+  try {
+    serving = await serve(runtime, {
+      host: values.host as string,
+      httpPort,
+      grpcPort,
+      metricsPort,
+      maxBodyBytes: intOption(values['max-body-bytes'], 'max-body-bytes', 1024 * 1024, 1),
+      ...(useIngress ? { ingress } : {}),
+      ...(tls ? { tls: { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) } } : {}),
+      serverVersion: INFERGATE_VERSION,
+      logger: stderrLogger,
+    });
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+  const address = serving.http;
+  const scheme = tls ? 'https' : 'http';
+  const url = `${scheme}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   const models = runtime.models();
-  const listing = models.map((m) => `${m.name} (v${m.versions.join(', v')})`).join(', ');
+  const listing = models.map((m) => `${m.name} (v${m.versions.join(', v')}${m.backendMode === 'local' ? '' : `, ${m.backendMode}`})`).join(', ');
   const first = models[0];
   const example = first && path.join(runtime.repository, first.name, 'example.json');
   const tryLine =
     first && example && existsSync(example)
       ? `\n  try: curl -s -X POST ${url}/v1/models/${first.name}/score -H 'content-type: application/json' -d @${path.relative(process.cwd(), example)}`
       : '';
-  process.stdout.write(`infergate ready: ${url} serving ${listing}${tryLine}\n`);
+  const grpcPart = serving.grpcPort !== undefined ? ` grpc=${values.host}:${serving.grpcPort}` : '';
+  const metricsPart = serving.metrics ? ` metrics=http://${values.host}:${serving.metrics.port}/metrics` : '';
+  process.stdout.write(`infergate ready: ${url}${grpcPart}${metricsPart} serving ${listing}${tryLine}\n`);
 
+  process.on('SIGHUP', () => {
+    try {
+      const n = ingress.reloadCredentials();
+      process.stderr.write(`infergate: SIGHUP: ${n} credentials in force\n`);
+    } catch (err) {
+      process.stderr.write(`infergate: SIGHUP: credentials not reloaded: ${(err as Error).message}\n`);
+    }
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -101,14 +199,10 @@ async function serve(argv: string[]): Promise<void> {
     }
     stopping = true;
     process.stderr.write(`infergate: ${signal}: no new connections; finishing requests in flight\n`);
-    void (async () => {
-      // Batches stop waiting for company, so the requests the server is finishing are answered.
-      runtime.drain();
-      await server.close();
-      await runtime.close();
+    void serving.close().then(() => {
       process.stderr.write('infergate: stopped\n');
       process.exit(0);
-    })();
+    });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

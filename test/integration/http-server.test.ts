@@ -30,7 +30,7 @@ interface Server {
 
 /** Starts the CLI on a free port and resolves once it prints its ready line. */
 async function startServer(...extra: string[]): Promise<Server> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', '--repository', MODELS, ...extra], { cwd: ROOT });
+  const proc = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--repository', MODELS, ...extra], { cwd: ROOT });
   const stderr: string[] = [];
   proc.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
