@@ -6,6 +6,8 @@ export type { BatchingOptions } from './batching/batching-options';
 export { Model, type ScoreResult, type InferOptions, type TensorInferOptions, type TensorInferResult } from './runtime/model';
 export { InferError, type ErrorCode, httpStatusOf, grpcStatusOf } from './errors';
 export { HttpServer, type HttpServerOptions } from './server/http-server';
+export { GrpcServer, type GrpcServerOptions, type GrpcTlsOptions } from './server/grpc/grpc-server';
+export { SystemSharedMemoryRegistry, type SystemSharedMemoryOptions } from './server/shared-memory/system-shared-memory-registry';
 export type { Tensor, TensorData } from './tensor';
 export type { ModelConfig, TensorConfig, Datatype } from './repository/model-config';
 export { ModelConfigError } from './repository/model-config';
