@@ -8,6 +8,9 @@ export { InferError, type ErrorCode, httpStatusOf, grpcStatusOf } from './errors
 export { HttpServer, type HttpServerOptions, type HttpTlsOptions } from './server/http-server';
 export { MetricsServer, type MetricsServerOptions } from './server/metrics-server';
 export { InferenceMetrics, type InferenceMetricsOptions, type MetricsSource, type MetricsModel } from './observability/metrics';
+export { GrpcServer, type GrpcServerOptions, type GrpcTlsOptions } from './server/grpc/grpc-server';
+export { SystemSharedMemoryRegistry, type SystemSharedMemoryOptions } from './server/shared-memory/system-shared-memory-registry';
+export { serve, type ServeOptions, type Serving } from './server/serve';
 export type { Tensor, TensorData } from './tensor';
 export type { ModelConfig, TensorConfig, Datatype } from './repository/model-config';
 export { ModelConfigError } from './repository/model-config';

@@ -8,6 +8,7 @@
 //                    timeout passes; returns the epoch. For executor workers only: it blocks.
 //   sweepSharedMemory()  string[]: removes the shared-memory regions of dead processes and returns
 //                    their keys (core/shm_region.hpp), for unregistering them from Triton too
+//   SharedMemoryMapping  see shm_mapping_wrap.hpp
 #include <napi.h>
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "core/shm_region.hpp"
 #include "preprocess_plan_wrap.hpp"
 #include "ready_signal.hpp"
+#include "shm_mapping_wrap.hpp"
 
 namespace {
 
@@ -65,6 +67,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, INFERGATE_VERSION));
   infergate::binding::PreprocessPlanWrap::Register(env, exports);
   infergate::binding::BatchSchedulerWrap::Register(env, exports);
+  infergate::binding::ShmMappingWrap::Register(env, exports);
   exports.Set("addressOf", Napi::Function::New<AddressOf>(env, "addressOf"));
   exports.Set("readyEpoch", Napi::Function::New<ReadyEpoch>(env, "readyEpoch"));
   exports.Set("waitReady", Napi::Function::New<WaitReady>(env, "waitReady"));

@@ -12,7 +12,7 @@ import { BACKEND_MODES, type BackendMode } from '../repository/model-settings';
 import { createIngress } from '../server/ingress/create-ingress';
 import { loadTlsFiles } from '../server/ingress/tls-files';
 import { parseRateLimit } from '../server/ingress/token-buckets';
-import { type Serving, serve } from '../server/serve';
+import { type Serving, serve as startServing } from '../server/serve';
 import { INFERGATE_VERSION } from '../version';
 
 const USAGE = `infergate ${INFERGATE_VERSION}: an inference runtime for Node.js services
@@ -152,7 +152,7 @@ async function serve(argv: string[]): Promise<void> {
   });
   let serving: Serving;
   try {
-    serving = await serve(runtime, {
+    serving = await startServing(runtime, {
       host: values.host as string,
       httpPort,
       grpcPort,

@@ -43,6 +43,26 @@ export interface NativeAddon {
    * returns their keys, so that they can be unregistered from Triton as well. Live regions stay.
    */
   sweepSharedMemory(): string[];
+  SharedMemoryMapping: SharedMemoryMappingClass;
+}
+
+/**
+ * A mapping of [offset, offset + byteSize) of an existing POSIX shared-memory object that a client
+ * created (Triton's system shared memory, server side; native/core/shm_mapping.hpp). Construction
+ * throws an Error with code 'ERR_SHARED_MEMORY' naming the key (no such object, object too small).
+ */
+export interface SharedMemoryMapping {
+  /** The mapped bytes, in place (writes reach the client). Detached, byteLength 0, once closed. */
+  readonly buffer: ArrayBuffer;
+  readonly key: string;
+  readonly offset: number;
+  readonly byteSize: number;
+  /** Detaches `buffer` (every view of it reads as empty), then unmaps. Idempotent. */
+  close(): void;
+}
+
+export interface SharedMemoryMappingClass {
+  new (key: string, offset: number, byteSize: number): SharedMemoryMapping;
 }
 
 // dist/src/native/addon.js → the package root is three levels up.
@@ -187,6 +207,10 @@ export interface NativeBatchSchedulerClass {
 
 export function batchSchedulerClass(): NativeBatchSchedulerClass {
   return nativeAddon().BatchScheduler;
+}
+
+export function sharedMemoryMappingClass(): SharedMemoryMappingClass {
+  return nativeAddon().SharedMemoryMapping;
 }
 
 export function addressOf(view: ArrayBufferView): bigint {
