@@ -66,6 +66,11 @@ export class SchedulerClient<T = number> {
 
   /** Requests refused here, before the batcher, as invalid (bad record, priority or timeout). */
   invalidRequests = 0;
+  /**
+   * The native counters count rows; Triton counts requests. A multi-row tensor request answered
+   * as one (ok, or failed as a whole) records here how many rows to take off each count.
+   */
+  readonly rowsBeyondRequests = { succeeded: 0, failed: 0 };
 
   get outstanding(): number {
     return this.pending.size + this.pendingRows.size;

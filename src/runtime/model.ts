@@ -234,12 +234,22 @@ export class Model {
     const width = spec.dims.reduce((a, b) => a * b, 1);
     const out = new Float32Array(rows * width);
     const submit = { ...(options.priority !== undefined ? { priority: options.priority } : {}), ...(options.timeoutMicroseconds !== undefined ? { timeoutMicroseconds: options.timeoutMicroseconds } : {}) };
-    const answers = [];
+    const answers: Promise<void>[] = [];
     for (let r = 0; r < rows; r++) answers.push(client.submitRow(data, r, out, r, submit));
     if (this.draining) for (const v of this.byVersion.values()) v.batching?.scheduler.flush();
-    // A request is atomic: the first failing row fails it (the others still run, and are dropped).
-    await Promise.all(answers);
-    return { [spec.name]: { datatype: 'FP32', shape: [rows, ...spec.dims], data: out } };
+    // A request is atomic: a failing row fails it (the others still run, and are dropped).
+    const settled = await Promise.allSettled(answers);
+    const failed = settled.filter((x) => x.status === 'rejected') as PromiseRejectedResult[];
+    const extra = client.rowsBeyondRequests;
+    if (failed.length === 0) {
+      extra.succeeded += rows - 1;
+      return { [spec.name]: { datatype: 'FP32', shape: [rows, ...spec.dims], data: out } };
+    }
+    // Rows refused at admission were never counted natively; the others were, as rows.
+    const admitted = failed.filter((x) => !(x.reason instanceof InferError && x.reason.code === 'resource_exhausted')).length;
+    extra.succeeded += rows - failed.length;
+    extra.failed += Math.max(0, admitted - 1);
+    throw failed[0]!.reason;
   }
 
   /**

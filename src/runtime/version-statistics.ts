@@ -14,7 +14,15 @@ export function versionStatistics(name: string, v: LoadedVersion): VersionStatis
   const r = scheduler?.requestStatistics();
   const invalid = n('rejectedInvalid') + (v.batching?.client.invalidRequests ?? 0);
   const rejected = n('rejectedQueueFull') + n('rejectedDeadlineUnmeetable') + invalid + n('rejectedClosed');
-  const delivered = (r?.succeeded ?? 0) + (r?.failed ?? 0);
+  // Requests, as Triton counts them: a multi-row tensor request is one (its time: the mean of its rows').
+  const extra = v.batching?.client.rowsBeyondRequests ?? { succeeded: 0, failed: 0 };
+  const requests = (rows: number, us: number, beyond: number): DurationStat => {
+    const count = Math.max(0, rows - beyond);
+    return { count, ns: rows > 0 ? Math.round((us * count) / rows) * NS_PER_US : 0 };
+  };
+  const success = requests(r?.succeeded ?? 0, r?.succeededMicroseconds ?? 0, extra.succeeded);
+  const failedAfterAdmission = requests(r?.failed ?? 0, r?.failedMicroseconds ?? 0, extra.failed);
+  const delivered = success.count + failedAfterAdmission.count;
   return {
     name,
     version: String(v.version),
@@ -22,14 +30,14 @@ export function versionStatistics(name: string, v: LoadedVersion): VersionStatis
     inference_count: n('rowsExecuted'),
     execution_count: n('batchesExecuted'),
     inference_stats: {
-      success: { count: r?.succeeded ?? 0, ns: (r?.succeededMicroseconds ?? 0) * NS_PER_US },
+      success,
       // Refused at admission counts as failed (no time spent), as in Triton.
-      fail: { count: (r?.failed ?? 0) + rejected, ns: (r?.failedMicroseconds ?? 0) * NS_PER_US },
+      fail: { count: failedAfterAdmission.count + rejected, ns: failedAfterAdmission.ns },
       queue: { count: delivered, ns: n('queueTimeMicrosecondsSum') * NS_PER_US },
       compute_input: zero(),
       // As Triton counts it: per request, each charged its whole batch's compute time.
       compute_infer: {
-        count: (r?.batchSizes ?? []).reduce((sum, b) => sum + b.batchSize * b.count, 0),
+        count: success.count,
         ns: (r?.batchSizes ?? []).reduce((sum, b) => sum + b.batchSize * b.computeMicroseconds, 0) * NS_PER_US,
       },
       compute_output: zero(),

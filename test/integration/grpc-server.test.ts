@@ -181,11 +181,13 @@ describe('gRPC server', () => {
       [{ ...rawRequest(1), outputs: [{ name: 'scores' }] }, '"scores"'],
       [{ ...rawRequest(1), parameters: { priority: { string_param: 'high' } } }, '"priority"'],
       [{ ...rawRequest(1), parameters: { timeout: { int64_param: -5 } } }, '"timeout"'],
-      [{ ...rawRequest(1), inputs: [{ name: 'features', datatype: 'FP32', shape: [1, WIDTH], parameters: { shared_memory_region: { string_param: 'nowhere' }, shared_memory_byte_size: { int64_param: 160 } } }], raw_input_contents: [] }, '"features"', '"nowhere"'],
     ];
     for (const [request, ...mentions] of cases) {
       assertStatus(await callError(client, 'ModelInfer', request), grpc.status.INVALID_ARGUMENT, ...mentions);
     }
+    // An unregistered region is NOT_FOUND, as Triton answers it.
+    const unregistered = { ...rawRequest(1), inputs: [{ name: 'features', datatype: 'FP32', shape: [1, WIDTH], parameters: { shared_memory_region: { string_param: 'nowhere' }, shared_memory_byte_size: { int64_param: 160 } } }], raw_input_contents: [] };
+    assertStatus(await callError(client, 'ModelInfer', unregistered), grpc.status.NOT_FOUND, '"features"', '"nowhere"');
     assertStatus(await callError(client, 'ModelInfer', rawRequest(1, { model_name: 'ghost' })), grpc.status.NOT_FOUND, '"ghost"');
     assertStatus(await callError(client, 'ModelInfer', rawRequest(1, { model_version: '7' })), grpc.status.NOT_FOUND, '"7"');
     // Still serving.
@@ -317,13 +319,13 @@ describe('gRPC server', () => {
     assertStatus(await callError(client, 'SystemSharedMemoryStatus', { name: 'third' }), grpc.status.NOT_FOUND, '"third"');
     await call(client, 'SystemSharedMemoryUnregister', {});
     assert.deepEqual((await call(client, 'SystemSharedMemoryStatus', {})).regions, {});
-    // A request naming an unregistered region fails cleanly.
+    // A request naming an unregistered region fails cleanly: NOT_FOUND, as Triton answers it.
     assertStatus(
       await callError(client, 'ModelInfer', {
         ...rawRequest(rows),
         outputs: [{ name: 'probabilities', parameters: { shared_memory_region: { string_param: 'out' }, shared_memory_byte_size: { int64_param: outBytes } } }],
       }),
-      grpc.status.INVALID_ARGUMENT,
+      grpc.status.NOT_FOUND,
       '"out"',
       'not registered',
     );

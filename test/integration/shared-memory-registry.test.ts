@@ -117,7 +117,7 @@ describe('SystemSharedMemoryRegistry', () => {
     r.register('two', key, 128, 128);
     rejects(() => r.register('three', key, 0, 8), 'resource_exhausted', '"three"', '2 regions');
     rejects(() => r.view('one', 100, 29), 'invalid_argument', '"one"', '128 bytes');
-    rejects(() => r.view('nope', 0, 1), 'invalid_argument', '"nope"', 'not registered');
+    rejects(() => r.view('nope', 0, 1), 'not_found', '"nope"', 'not registered');
     rejects(() => r.unregister('nope'), 'not_found', '"nope"');
     rejects(() => r.status('nope'), 'not_found', '"nope"');
     assert.throws(() => new SystemSharedMemoryRegistry({ maxRegions: 0 }), RangeError);

@@ -6,7 +6,7 @@
 
 import type * as m from '../../backends/triton/messages';
 import { decodeRaw, elementBytes } from '../../backends/triton/tensor-codec';
-import { invalidArgument } from '../../errors';
+import { InferError, invalidArgument } from '../../errors';
 import type { Datatype } from '../../repository/model-config';
 import type { TensorInferOptions } from '../../runtime/model';
 import { type Tensor, type TensorData, elementCount } from '../../tensor';
@@ -183,7 +183,9 @@ export function viewOf(registry: SharedMemoryRegistry, ref: SharedMemoryRef, wha
   try {
     return registry.view(ref.region, ref.offset, ref.byteSize);
   } catch (err) {
-    throw invalidArgument(`${what}: ${(err as Error).message}`, { field, model });
+    // The registry's code stands (an unregistered region is not_found, as Triton has it).
+    const code = err instanceof InferError ? err.code : 'invalid_argument';
+    throw new InferError(code, `${what}: ${(err as Error).message}`, { field, model });
   }
 }
 

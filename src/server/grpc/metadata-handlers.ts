@@ -8,10 +8,18 @@ import { modelConfigMessage } from './model-config-message';
 
 /**
  * The protocol extensions the gRPC face implements: repository control, model configuration,
- * system shared memory, request parameters and statistics. (No classification, sequences, CUDA
+ * system shared memory, raw (binary) tensors, request parameters and statistics — the list HTTP
+ * declares too, as Triton declares one list on both. (No classification, sequences, CUDA
  * shared memory, trace or logging.)
  */
-export const GRPC_EXTENSIONS: readonly string[] = ['model_repository', 'model_configuration', 'system_shared_memory', 'parameters', 'statistics'];
+export const GRPC_EXTENSIONS: readonly string[] = [
+  'model_repository',
+  'model_configuration',
+  'system_shared_memory',
+  'binary_tensor_data',
+  'parameters',
+  'statistics',
+];
 
 /** Throws not_found when `version` is given and not loaded. */
 function checkVersion(model: Model, version: string): void {

@@ -84,7 +84,8 @@ export class SystemSharedMemoryRegistry implements SharedMemoryRegistry {
   view(name: string, offset: number, byteSize: number): Buffer {
     const region = this.regions.get(name);
     if (!region) {
-      throw invalidArgument(`system shared memory region "${name}" is not registered`, { field: 'shared_memory_region' });
+      // As Triton answers it: NOT_FOUND / 404.
+      throw notFound(`system shared memory region "${name}" is not registered`, { field: 'shared_memory_region' });
     }
     const what = `system shared memory region "${name}"`;
     checkSize(offset, 'shared_memory_offset', what, 0);
