@@ -2,27 +2,13 @@
 // infergate read: what Triton's ModelConfig RPC answers, for the fields infergate acts on.
 
 import type { Datatype, ModelConfig, TensorConfig } from '../../repository/model-config';
+import { BACKEND_OF_PLATFORM, TRITON_TYPE_NAME } from '../../repository/triton-names';
 import type { MessageInit } from '../../backends/triton/proto';
 import type * as m from '../../backends/triton/messages';
 
-const DATA_TYPE: Record<Datatype, m.DataType> = {
-  BOOL: 'TYPE_BOOL', UINT8: 'TYPE_UINT8', UINT16: 'TYPE_UINT16', UINT32: 'TYPE_UINT32', UINT64: 'TYPE_UINT64',
-  INT8: 'TYPE_INT8', INT16: 'TYPE_INT16', INT32: 'TYPE_INT32', INT64: 'TYPE_INT64',
-  FP16: 'TYPE_FP16', BF16: 'TYPE_BF16', FP32: 'TYPE_FP32', FP64: 'TYPE_FP64', BYTES: 'TYPE_STRING',
-};
-
-// Triton reports both a platform and the backend that runs it; config.pbtxt may give either.
-const BACKEND_OF_PLATFORM: Record<string, string> = {
-  onnxruntime_onnx: 'onnxruntime',
-  tensorrt_plan: 'tensorrt',
-  pytorch_libtorch: 'pytorch',
-  tensorflow_graphdef: 'tensorflow',
-  tensorflow_savedmodel: 'tensorflow',
-};
-
 /** config.pbtxt's DataType name (TYPE_FP32, TYPE_STRING, ...) of a KServe v2 datatype. */
 export function dataTypeOf(datatype: Datatype): m.DataType {
-  return DATA_TYPE[datatype];
+  return TRITON_TYPE_NAME[datatype] as m.DataType;
 }
 
 function tensor(t: TensorConfig): { name: string; data_type: m.DataType; dims: number[] } {

@@ -4,23 +4,8 @@
 // shown; sections it does not model (instance_group, optimization, ...) are left out rather than
 // invented.
 
-import type { Datatype, ModelConfig, TensorConfig, VersionPolicy } from '../../repository/model-config';
-
-const TYPE_NAME: Record<Datatype, string> = {
-  BOOL: 'TYPE_BOOL', UINT8: 'TYPE_UINT8', UINT16: 'TYPE_UINT16', UINT32: 'TYPE_UINT32', UINT64: 'TYPE_UINT64',
-  INT8: 'TYPE_INT8', INT16: 'TYPE_INT16', INT32: 'TYPE_INT32', INT64: 'TYPE_INT64',
-  FP16: 'TYPE_FP16', BF16: 'TYPE_BF16', FP32: 'TYPE_FP32', FP64: 'TYPE_FP64', BYTES: 'TYPE_STRING',
-};
-
-/** Platforms Triton knows, and the backend it fills in for each; anything else was a `backend:`. */
-const BACKEND_OF_PLATFORM: Record<string, string> = {
-  onnxruntime_onnx: 'onnxruntime',
-  tensorrt_plan: 'tensorrt',
-  pytorch_libtorch: 'pytorch',
-  tensorflow_graphdef: 'tensorflow',
-  tensorflow_savedmodel: 'tensorflow',
-  ensemble: '',
-};
+import type { ModelConfig, TensorConfig, VersionPolicy } from '../../repository/model-config';
+import { BACKEND_OF_PLATFORM, TRITON_TYPE_NAME } from '../../repository/triton-names';
 
 function versionPolicyJson(p: VersionPolicy): unknown {
   switch (p.kind) {
@@ -35,7 +20,7 @@ function versionPolicyJson(p: VersionPolicy): unknown {
 
 const input = (t: TensorConfig) => ({
   name: t.name,
-  data_type: TYPE_NAME[t.datatype],
+  data_type: TRITON_TYPE_NAME[t.datatype],
   format: 'FORMAT_NONE',
   dims: t.dims,
   is_shape_tensor: false,
@@ -46,7 +31,7 @@ const input = (t: TensorConfig) => ({
 
 const output = (t: TensorConfig) => ({
   name: t.name,
-  data_type: TYPE_NAME[t.datatype],
+  data_type: TRITON_TYPE_NAME[t.datatype],
   dims: t.dims,
   label_filename: '',
   is_shape_tensor: false,
