@@ -1,7 +1,8 @@
 // `npm run bench -- <scenario> [--quick] [scenario flags]`: runs a benchmark scenario and writes
-// benchmarks/results/<date>-<scenario>[-quick].json and .md.
+// benchmarks/results/<date>-<scenario>[-quick][-N].json and .md (-2, -3, ... when that day's file
+// exists already: earlier runs are kept).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseEmbeddedArgs, runEmbeddedBench } from './embedded';
 import { embeddedMarkdown } from './embedded-report';
@@ -36,7 +37,9 @@ async function main(): Promise<void> {
   const { result, markdown } = await run(args, command);
   const dir = path.resolve(__dirname, '..', '..', 'benchmarks', 'results');
   mkdirSync(dir, { recursive: true });
-  const stem = path.join(dir, `${new Date().toISOString().slice(0, 10)}-${scenario}${quick ? '-quick' : ''}`);
+  const base = path.join(dir, `${new Date().toISOString().slice(0, 10)}-${scenario}${quick ? '-quick' : ''}`);
+  let stem = base;
+  for (let n = 2; existsSync(`${stem}.json`) || existsSync(`${stem}.md`); n++) stem = `${base}-${n}`;
   writeFileSync(`${stem}.json`, `${JSON.stringify({ scenario, command, date: new Date().toISOString(), ...result }, null, 2)}\n`);
   writeFileSync(`${stem}.md`, markdown);
   process.stdout.write(`${markdown}\nwritten: ${path.relative(process.cwd(), stem)}.{json,md}\n`);

@@ -22,15 +22,18 @@ export function embeddedMarkdown(result: EmbeddedResult, command: string): strin
     '',
     '## Summary',
     '',
-    `| | highest rate with p99 ≤ ${s.sloP99Ms} ms | event-loop µs per request at ${summary.compareAtRate}/s, net of (0) | same, raw |`,
-    '|---|---:|---:|---:|',
+    `| | highest rate with p99 ≤ ${s.sloP99Ms} ms | main-thread CPU µs per request at ${summary.loadedRate}/s, net of (0) | ` +
+      `same at ${summary.compareAtRate}/s | event-loop busy µs per request at ${summary.compareAtRate}/s, net of (0) | same, raw |`,
+    '|---|---:|---:|---:|---:|---:|',
     ...result.modes.map(
       (r) =>
-        `| ${r.label} | ${fmtRate(r)} | ${fmt(summary.eventLoopNetUsPerRequestAtCompareRate[r.mode])} | ` +
+        `| ${r.label} | ${fmtRate(r)} | ${fmt(summary.mainThreadCpuNetUsPerRequestAtLoadedRate?.[r.mode])} | ` +
+        `${fmt(summary.mainThreadCpuNetUsPerRequestAtCompareRate?.[r.mode])} | ${fmt(summary.eventLoopNetUsPerRequestAtCompareRate[r.mode])} | ` +
         `${fmt(summary.eventLoopUsPerRequestAtCompareRate[r.mode])} |`,
     ),
-    `| **(c) / (a)** | **${fmt(summary.maxRateRatioInfergateOverOrtMain, '×')}** | **${fmt(summary.eventLoopNetRatioInfergateOverOrtMain, '×')}** | ` +
-      `${fmt(summary.eventLoopRatioInfergateOverOrtMain, '×')} |`,
+    `| **(c) / (a)** | **${fmt(summary.maxRateRatioInfergateOverOrtMain, '×')}** | ` +
+      `**${fmt(ratio(summary.mainThreadCpuNetUsPerRequestAtLoadedRate?.infergate, summary.mainThreadCpuNetUsPerRequestAtLoadedRate?.['ort-main']), '×')}** | | ` +
+      `${fmt(summary.eventLoopNetRatioInfergateOverOrtMain, '×')} | ${fmt(summary.eventLoopRatioInfergateOverOrtMain, '×')} |`,
     '',
   ];
   const c = modeOf('infergate');
@@ -59,9 +62,15 @@ export function embeddedMarkdown(result: EmbeddedResult, command: string): strin
       ? `  A rate that missed by less than 2× (p99 ≤ ${2 * s.sloP99Ms} ms, no errors or drops) is run a second time and passes if that` +
         `\n  try does; both tries are listed.`
       : `  Failures are not re-run (--quick): on this machine a single stall can fail a step.`,
+    `- Main-thread CPU: the main thread's own on-CPU time over the window (Linux \`/proc/thread-self/schedstat\`) /`,
+    `  answers in the window. "net" subtracts mode (0)'s figure at the same rate (the generator and meters alone).`,
+    `  This is what a mode costs the host's thread. At ${summary.loadedRate}/s batches hold several requests; at ${summary.compareAtRate}/s`,
+    `  nearly every answer is a delivery of its own, so the figure there is mostly the cost of one more event-loop wake-up.`,
     `- Event loop: \`performance.eventLoopUtilization()\` of the main thread over the window; µs per request is`,
     `  its active time / answers in the window. "raw" includes the generator's own timers and bookkeeping and the`,
-    `  delay monitor; "net" subtracts mode (0)'s raw figure at the same rate, which is that cost alone.`,
+    `  delay monitor; "net" subtracts mode (0)'s raw figure at the same rate, which is that cost alone. Busy time`,
+    `  includes moments the thread was ready but had no core: on this shared 2-core machine that counts other`,
+    `  tenants' and the mode's own worker threads' CPU against the main thread, so it is not the mode's own cost.`,
     `  Delay: \`monitorEventLoopDelay\` at resolution ${s.eventLoopDelayResolutionMs} ms (the finest Node allows; samples are ns),`,
     `  reported as sample − ${s.eventLoopDelayResolutionMs} ms.`,
     `- CPU: \`process.cpuUsage()\` / wall time, in cores; for (b) and (c) it includes their worker threads.`,
@@ -80,8 +89,8 @@ function modeSection(r: ModeReport, slo: number): string[] {
     ...head,
     `Highest rate with p99 ≤ ${slo} ms: **${fmtRate(r)}**. Errors: ${r.errors}${r.firstError ? ` (first: ${r.firstError})` : ''}.`,
     '',
-    '| rate /s | step | p50 ms | p95 ms | p99 ms | max ms | answered /s | loop µs/req net | loop µs/req raw | loop util | loop delay p99 ms | CPU cores | batch | send lag p99 ms | result |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| rate /s | step | p50 ms | p95 ms | p99 ms | max ms | answered /s | main CPU µs/req net | main CPU µs/req raw | loop µs/req net | loop µs/req raw | loop util | loop delay p99 ms | CPU cores | batch | send lag p99 ms | result |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...steps.map(stepRow),
     '',
   ];
@@ -90,7 +99,8 @@ function modeSection(r: ModeReport, slo: number): string[] {
 function stepRow(s: StepReport): string {
   const result = s.pass ? 'pass' : `**fail**: ${s.failReason}`;
   return (
-    `| ${s.rate} | ${s.phase}${s.attempt > 1 ? ` (try ${s.attempt})` : ''} | ${s.p50Ms} | ${s.p95Ms} | ${s.p99Ms} | ${s.maxMs} | ${s.achievedRate} | ${fmt(s.eventLoopNetUsPerRequest)} | ${fmt(s.eventLoopUsPerRequest)} | ` +
+    `| ${s.rate} | ${s.phase}${s.attempt > 1 ? ` (try ${s.attempt})` : ''} | ${s.p50Ms} | ${s.p95Ms} | ${s.p99Ms} | ${s.maxMs} | ${s.achievedRate} | ` +
+    `${fmt(s.mainThreadCpuNetUsPerRequest)} | ${fmt(s.mainThreadCpuUsPerRequest)} | ${fmt(s.eventLoopNetUsPerRequest)} | ${fmt(s.eventLoopUsPerRequest)} | ` +
     `${s.eventLoopUtilization} | ${fmt(s.eventLoopDelayP99Ms)} | ${s.cpuCores} | ${fmt(s.meanBatchSize)} | ${s.sendLagP99Ms} | ${result} |`
   );
 }
@@ -100,6 +110,10 @@ function fmtRate(r: ModeReport): string {
   if (r.mode === 'baseline') return 'not searched';
   if (r.maxRateAtSlo === null) return `none (fails at ${r.lowestFailingRate}/s)`;
   return r.lowestFailingRate === null ? `≥ ${r.maxRateAtSlo}/s (no failure found)` : `${r.maxRateAtSlo}/s (fails at ${r.lowestFailingRate}/s)`;
+}
+
+function ratio(c: number | null | undefined, a: number | null | undefined): number | null {
+  return c != null && a != null && a > 0 ? Math.round((c / a) * 100) / 100 : null;
 }
 
 function fmt(x: number | null | undefined, unit = ''): string {

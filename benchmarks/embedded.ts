@@ -50,6 +50,14 @@ export interface EmbeddedSummary {
   eventLoopNetRatioInfergateOverOrtMain: number | null;
   /** (c) / (a) of the raw figure (generator cost included in both). */
   eventLoopRatioInfergateOverOrtMain: number | null;
+  /**
+   * A loaded rate every mode but (b) passes, where batches hold several requests: the per-request
+   * host cost there is the mode's own, not the fixed cost of waking an idle event loop.
+   */
+  loadedRate: number;
+  /** Main-thread on-CPU µs per request less the baseline's, at compareAtRate and at loadedRate. */
+  mainThreadCpuNetUsPerRequestAtCompareRate: Partial<Record<ModeName, number | null>>;
+  mainThreadCpuNetUsPerRequestAtLoadedRate: Partial<Record<ModeName, number | null>>;
 }
 
 export interface EmbeddedResult {
@@ -63,6 +71,7 @@ export interface EmbeddedResult {
 
 const LADDER = [200, 800, 2000, 5000];
 const COMPARE_AT_RATE = 800;
+const LOADED_RATE = 5000;
 
 export function embeddedSettings(options: EmbeddedOptions): EmbeddedSettings {
   const quick = options.quick;
@@ -149,14 +158,16 @@ function runMode(mode: ModeName, s: EmbeddedSettings): Promise<ModeReport> {
   });
 }
 
-/** Sets each step's net event-loop cost: its µs per request less the baseline's at the same rate. */
+/** Sets each step's net host costs: its µs per request less the baseline's at the same rate. */
 function subtractBaseline(reports: ModeReport[]): void {
   const baseline = reports.find((r) => r.mode === 'baseline');
+  const net = (raw: number | null, base: number | null | undefined) =>
+    base != null && raw !== null ? Math.round((raw - base) * 10) / 10 : null;
   for (const r of reports) {
     for (const step of r.steps) {
-      const base = baseline?.steps.find((b) => b.rate === step.rate && b.attempt === 1)?.eventLoopUsPerRequest;
-      const raw = step.eventLoopUsPerRequest;
-      step.eventLoopNetUsPerRequest = base != null && raw !== null ? Math.round((raw - base) * 10) / 10 : null;
+      const base = baseline?.steps.find((b) => b.rate === step.rate && b.attempt === 1);
+      step.eventLoopNetUsPerRequest = net(step.eventLoopUsPerRequest, base?.eventLoopUsPerRequest);
+      step.mainThreadCpuNetUsPerRequest = net(step.mainThreadCpuUsPerRequest, base?.mainThreadCpuUsPerRequest);
     }
   }
 }
@@ -166,11 +177,16 @@ function summarize(reports: ModeReport[]): EmbeddedSummary {
   const maxRateAtSlo: EmbeddedSummary['maxRateAtSlo'] = {};
   const loopUs: EmbeddedSummary['eventLoopUsPerRequestAtCompareRate'] = {};
   const netUs: EmbeddedSummary['eventLoopNetUsPerRequestAtCompareRate'] = {};
+  const cpuAtCompare: EmbeddedSummary['mainThreadCpuNetUsPerRequestAtCompareRate'] = {};
+  const cpuAtLoaded: EmbeddedSummary['mainThreadCpuNetUsPerRequestAtLoadedRate'] = {};
   for (const r of reports) {
-    const step = r.steps.find((s) => s.rate === COMPARE_AT_RATE && s.phase === 'ladder' && s.attempt === 1);
+    const ladderStep = (rate: number) => r.steps.find((s) => s.rate === rate && s.phase === 'ladder' && s.attempt === 1);
+    const step = ladderStep(COMPARE_AT_RATE);
     if (r.mode !== 'baseline') maxRateAtSlo[r.mode] = r.maxRateAtSlo;
     loopUs[r.mode] = step?.eventLoopUsPerRequest ?? null;
     netUs[r.mode] = step?.eventLoopNetUsPerRequest ?? null;
+    cpuAtCompare[r.mode] = step?.mainThreadCpuNetUsPerRequest ?? null;
+    cpuAtLoaded[r.mode] = ladderStep(LOADED_RATE)?.mainThreadCpuNetUsPerRequest ?? null;
   }
   const ratio = (c: number | null | undefined, a: number | null | undefined) =>
     c != null && a != null && a > 0 ? Math.round((c / a) * 100) / 100 : null;
@@ -182,6 +198,9 @@ function summarize(reports: ModeReport[]): EmbeddedSummary {
     eventLoopNetUsPerRequestAtCompareRate: netUs,
     eventLoopNetRatioInfergateOverOrtMain: ratio(netUs.infergate, netUs['ort-main']),
     eventLoopRatioInfergateOverOrtMain: ratio(loopUs.infergate, loopUs['ort-main']),
+    loadedRate: LOADED_RATE,
+    mainThreadCpuNetUsPerRequestAtCompareRate: cpuAtCompare,
+    mainThreadCpuNetUsPerRequestAtLoadedRate: cpuAtLoaded,
   };
 }
 

@@ -58,6 +58,8 @@ export interface OpenLoopResult {
   host: HostSample;
   /** Main-thread event-loop busy time per answer in the window, µs. */
   eventLoopUsPerRequest: number | null;
+  /** Main-thread on-CPU time per answer in the window, µs; null where it cannot be read. */
+  mainThreadCpuUsPerRequest: number | null;
   firstError: string | undefined;
 }
 
@@ -175,6 +177,11 @@ class OpenLoopStep {
     this.drainTimer = setTimeout(() => this.finish(), this.o.drainTimeoutMs);
   }
 
+  /** Milliseconds of the window per answer in it, in µs to 0.1. */
+  private perAnswer(ms: number): number | null {
+    return this.answersInWindow > 0 ? Math.round((ms * 1000 * 10) / this.answersInWindow) / 10 : null;
+  }
+
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
@@ -197,7 +204,8 @@ class OpenLoopStep {
       sendLagP99Ms: this.sendLag.summary().p99Ms,
       achievedRate: windowS > 0 ? Math.round(this.answersInWindow / windowS) : 0,
       host: this.host,
-      eventLoopUsPerRequest: this.answersInWindow > 0 ? Math.round((this.host.eventLoopActiveMs * 1000 * 10) / this.answersInWindow) / 10 : null,
+      eventLoopUsPerRequest: this.perAnswer(this.host.eventLoopActiveMs),
+      mainThreadCpuUsPerRequest: this.host.mainThreadCpuMs === null ? null : this.perAnswer(this.host.mainThreadCpuMs),
       firstError: this.firstError,
     });
   }

@@ -42,6 +42,10 @@ export interface StepReport {
   eventLoopUsPerRequest: number | null;
   /** eventLoopUsPerRequest less the baseline mode's at the same rate (set by embedded.ts); null without one. */
   eventLoopNetUsPerRequest: number | null;
+  /** The main thread's on-CPU µs per request (Linux); null where it cannot be read. */
+  mainThreadCpuUsPerRequest: number | null;
+  /** mainThreadCpuUsPerRequest less the baseline mode's at the same rate (set by embedded.ts). */
+  mainThreadCpuNetUsPerRequest: number | null;
   eventLoopDelayP99Ms: number | null;
   eventLoopDelayMaxMs: number | null;
   cpuCores: number;

@@ -85,6 +85,8 @@ async function runStep(handle: ModeHandle, config: RunnerConfig, rate: number, p
     eventLoopUtilization: r.host.eventLoopUtilization,
     eventLoopUsPerRequest: r.eventLoopUsPerRequest,
     eventLoopNetUsPerRequest: null,
+    mainThreadCpuUsPerRequest: r.mainThreadCpuUsPerRequest,
+    mainThreadCpuNetUsPerRequest: null,
     eventLoopDelayP99Ms: r.host.eventLoopDelayP99Ms,
     eventLoopDelayMaxMs: r.host.eventLoopDelayMaxMs,
     cpuCores: r.host.cpuCores,
@@ -93,7 +95,7 @@ async function runStep(handle: ModeHandle, config: RunnerConfig, rate: number, p
   if (r.firstError !== undefined) step.firstError = r.firstError;
   process.stderr.write(
     `  [${config.mode}] ${phase}${attempt > 1 ? ` (try ${attempt})` : ''} ${rate}/s: p50 ${step.p50Ms} p99 ${step.p99Ms} max ${step.maxMs} ms, ` +
-      `loop ${step.eventLoopUsPerRequest ?? '-'} µs/req, cpu ${step.cpuCores}` +
+      `loop ${step.eventLoopUsPerRequest ?? '-'} µs/req, main cpu ${step.mainThreadCpuUsPerRequest ?? '-'} µs/req, cpu ${step.cpuCores}` +
       `${step.meanBatchSize === null ? '' : `, batch ${step.meanBatchSize}`} → ${step.pass ? 'pass' : `FAIL (${step.failReason})`}\n`,
   );
   return step;

@@ -1,5 +1,5 @@
 #include "batch_scheduler_wrap.hpp"
-#include "ready_signal.hpp"
+#include "core/ready_signal.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -160,10 +160,7 @@ std::shared_ptr<SharedScheduler> create(Napi::Env env, const Napi::Value& arg) {
   c.shared_memory_tag = shared->name;  // so that a region in /dev/shm says whose it is
 
   shared->notifier = std::make_shared<SealedNotifier>();
-  c.on_sealed = [notifier = shared->notifier] {
-    signal_ready();
-    notifier->Notify();
-  };
+  c.on_sealed = [notifier = shared->notifier] { notifier->Notify(); };
   try {
     shared->core = std::make_shared<sched::Scheduler>(std::move(c));
   } catch (const std::invalid_argument& e) {  // a ConfigError, or a region size past what mmap takes
@@ -195,6 +192,8 @@ void BatchSchedulerWrap::Register(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&BatchSchedulerWrap::ClosePort>("closePort"),
           InstanceMethod<&BatchSchedulerWrap::Submit>("submit"),
           InstanceMethod<&BatchSchedulerWrap::OnSealed>("onSealed"),
+          InstanceMethod<&BatchSchedulerWrap::SetSealedCallbacks>("setSealedCallbacks"),
+          InstanceMethod<&BatchSchedulerWrap::SetReadySignal>("setReadySignal"),
           InstanceMethod<&BatchSchedulerWrap::Take>("take"),
           InstanceMethod<&BatchSchedulerWrap::Rows>("rows"),
           InstanceMethod<&BatchSchedulerWrap::BatchInfo>("batchInfo"),
@@ -323,6 +322,14 @@ Napi::Value BatchSchedulerWrap::Submit(const Napi::CallbackInfo& info) {
   if (!(args[3] >= 0 && args[3] <= kMaxSafe && args[3] == std::floor(args[3]))) {
     throw_range(info.Env(), "submit: timeoutMicroseconds must be a non-negative integer (0: default)");
   }
+  // The optional tag comes back with the answer (the callback's `tags`): the submitter's own index.
+  double tag = 0;
+  if (info.Length() > 5 && !info[5].IsUndefined()) {
+    if (napi_get_value_double(env, info[5], &tag) != napi_ok) throw_type(info.Env(), "submit: tag must be a number");
+    if (!(tag >= 0 && tag <= 4294967295.0 && tag == std::floor(tag))) {
+      throw_range(info.Env(), "submit: tag must be an integer from 0 to 4294967295");
+    }
+  }
   const auto port = static_cast<std::uint64_t>(args[1]);
   PortSink* sink = info.Env().GetInstanceData<EnvData>()->find(&core, port);
   if (sink == nullptr || static_cast<double>(port) != args[1]) {
@@ -332,7 +339,8 @@ Napi::Value BatchSchedulerWrap::Submit(const Napi::CallbackInfo& info) {
   const sched::Request request{.port = port,
                                .priority = static_cast<std::uint32_t>(args[2]),
                                .timeout_us = static_cast<std::uint64_t>(args[3]),
-                               .deadline_us = 0};
+                               .deadline_us = 0,
+                               .tag = static_cast<std::uint64_t>(tag)};
   const auto index = static_cast<std::size_t>(row) * width;
   const sched::SubmitResult result = raw_records
       ? shared_->core->submit_raw(static_cast<const double*>(data) + index, request)
@@ -362,6 +370,25 @@ Napi::Value BatchSchedulerWrap::OnSealed(const Napi::CallbackInfo& info) {
   } else {
     throw_type(env, "onSealed(callback): callback must be a function (or null to remove it)");
   }
+  return env.Undefined();
+}
+
+Napi::Value BatchSchedulerWrap::SetSealedCallbacks(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsBoolean()) throw_type(env, "setSealedCallbacks(enabled): enabled must be a boolean");
+  shared_->notifier->set_callbacks_enabled(info[0].As<Napi::Boolean>().Value());
+  return env.Undefined();
+}
+
+Napi::Value BatchSchedulerWrap::SetReadySignal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info[0].IsNull() || info[0].IsUndefined()) {
+    shared_->notifier->set_ready_signal(sched::kNoReadySignal);
+    return env.Undefined();
+  }
+  const auto signal = static_cast<std::uint32_t>(integer(env, info[0], "setReadySignal(signal): signal", 0, sched::kMaxReadySignals - 1));
+  if (!sched::ready_signal_exists(signal)) throw_range(env, "setReadySignal: signal must be an id returned by createReadySignal()");
+  shared_->notifier->set_ready_signal(signal);
   return env.Undefined();
 }
 
@@ -398,30 +425,42 @@ Napi::Value BatchSchedulerWrap::BatchInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value BatchSchedulerWrap::View(Napi::Env env, float* data, std::size_t count) {
-  // External memory, no copy. The finalizer's reference keeps the scheduler (and so the slab
-  // memory) alive as long as any view exists; the contents are only meaningful until complete/fail.
-  auto* keep = new std::shared_ptr<sched::Scheduler>(shared_->core);
-  Napi::ArrayBuffer buffer;
-  try {
-    buffer = Napi::ArrayBuffer::New(
-        env, data, count * sizeof(float),
-        [](Napi::Env, void*, std::shared_ptr<sched::Scheduler>* k) { delete k; }, keep);
-  } catch (...) {
-    delete keep;
-    throw;
+Napi::Value BatchSchedulerWrap::View(Napi::Env env, std::vector<Napi::Reference<Napi::ArrayBuffer>>& cache,
+                                     std::uint32_t slab, float* data, std::size_t width, std::uint32_t rows) {
+  // External memory, no copy. Each slab's memory is wrapped once per thread, whole (room for
+  // max_batch_size rows), and every later batch in that slab gets a view over the same buffer: no
+  // external buffer and finalizer per batch. The finalizer's reference keeps the scheduler (and so
+  // the slab memory) alive as long as the buffer exists; the contents of a view are only
+  // meaningful until complete/fail.
+  if (cache.empty()) cache.resize(shared_->core->config().slab_count);
+  Napi::Reference<Napi::ArrayBuffer>& cached = cache[slab];
+  if (cached.IsEmpty()) {
+    const std::size_t capacity = std::size_t{shared_->core->config().max_batch_size} * width;
+    auto* keep = new std::shared_ptr<sched::Scheduler>(shared_->core);
+    Napi::ArrayBuffer buffer;
+    try {
+      buffer = Napi::ArrayBuffer::New(
+          env, data, capacity * sizeof(float),
+          [](Napi::Env, void*, std::shared_ptr<sched::Scheduler>* k) { delete k; }, keep);
+    } catch (...) {
+      delete keep;
+      throw;
+    }
+    cached = Napi::Persistent(buffer);
   }
-  return Napi::Float32Array::New(env, count, buffer, 0);
+  return Napi::Float32Array::New(env, std::size_t{rows} * width, cached.Value(), 0);
 }
 
 Napi::Value BatchSchedulerWrap::InputView(const Napi::CallbackInfo& info) {
   const sched::BatchView batch = TakenBatch(info, "inputView");
-  return View(info.Env(), batch.input, std::size_t{batch.rows} * shared_->core->config().input_width);
+  return View(info.Env(), input_buffers_, shared_->core->slab_of(batch.id), batch.input,
+              shared_->core->config().input_width, batch.rows);
 }
 
 Napi::Value BatchSchedulerWrap::OutputView(const Napi::CallbackInfo& info) {
   const sched::BatchView batch = TakenBatch(info, "outputView");
-  return View(info.Env(), batch.output, std::size_t{batch.rows} * shared_->core->config().output_width);
+  return View(info.Env(), output_buffers_, shared_->core->slab_of(batch.id), batch.output,
+              shared_->core->config().output_width, batch.rows);
 }
 
 Napi::Value BatchSchedulerWrap::Complete(const Napi::CallbackInfo& info) {

@@ -5,8 +5,9 @@
 //                                    option or a name already registered
 //   BatchScheduler.attach(name)      another wrapper, on this thread, over the registered one
 //   producer side:  openPort(cb) -> portId, closePort(portId), submit(raw, row, portId, priority,
-//                   timeoutUs) -> ticket >= 0 or -1 queue_full / -2 deadline_unmeetable / -3 closed
-//   executor side:  onSealed(cb), take() -> batchId or -1, rows(id), inputView(id), outputView(id),
+//                   timeoutUs, tag?) -> ticket >= 0 or -1 queue_full / -2 deadline_unmeetable / -3 closed
+//   executor side:  onSealed(cb), setSealedCallbacks(enabled), setReadySignal(signal),
+//                   take() -> batchId or -1, rows(id), inputView(id), outputView(id),
 //                   complete(id), fail(id, status, message), slabAddress(id)
 //   shared memory:  sharedMemoryRegion() -> { key, byteSize } | undefined, inputOffset(id),
 //                   outputOffset(id) (option sharedMemory: true; see core/shm_region.hpp)
@@ -18,6 +19,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <vector>
 
 #include "scheduler_registry.hpp"
 
@@ -43,6 +45,8 @@ class BatchSchedulerWrap : public Napi::ObjectWrap<BatchSchedulerWrap> {
   Napi::Value Submit(const Napi::CallbackInfo& info);
 
   Napi::Value OnSealed(const Napi::CallbackInfo& info);
+  Napi::Value SetSealedCallbacks(const Napi::CallbackInfo& info);
+  Napi::Value SetReadySignal(const Napi::CallbackInfo& info);
   Napi::Value Take(const Napi::CallbackInfo& info);
   Napi::Value Rows(const Napi::CallbackInfo& info);
   // { rows, priorityLevel (1 = highest), deadlineMicroseconds (remaining; -1: none) } of a taken batch.
@@ -64,10 +68,14 @@ class BatchSchedulerWrap : public Napi::ObjectWrap<BatchSchedulerWrap> {
 
   sched::BatchView TakenBatch(const Napi::CallbackInfo& info, const char* method);
   sched::SharedMemoryOffsets TakenOffsets(const Napi::CallbackInfo& info, const char* method);
-  Napi::Value View(Napi::Env env, float* data, std::size_t count);
+  Napi::Value View(Napi::Env env, std::vector<Napi::Reference<Napi::ArrayBuffer>>& cache, std::uint32_t slab,
+                   float* data, std::size_t width, std::uint32_t rows);
 
   std::shared_ptr<SharedScheduler> shared_;
   Napi::Reference<Napi::Array> fields_;  // built on first read
+  // Per slab, built on first use: an external buffer over its input / output memory.
+  std::vector<Napi::Reference<Napi::ArrayBuffer>> input_buffers_;
+  std::vector<Napi::Reference<Napi::ArrayBuffer>> output_buffers_;
 };
 
 }  // namespace infergate::binding

@@ -1,9 +1,11 @@
 #include "js_sinks.hpp"
 
+
 #include <napi.h>
 
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,14 +17,45 @@ void check(napi_env env, napi_status status, const char* what) {
   if (status != napi_ok) throw Napi::Error::New(env, std::string("BatchScheduler: ") + what + " failed");
 }
 
-// One (batch, port) delivery, copied off the batch memory on the executor thread.
-struct Delivery {
-  std::vector<double> tickets;
-  std::vector<std::int32_t> statuses;
-  std::vector<float> outputs;
-  std::vector<std::string> messages;
-  bool any_message = false;
+// One (batch, port) delivery, copied off the batch memory on the executor thread, already laid out
+// as the JS callback's arrays will be: one block holding tickets (float64 x n), tags (uint32 x n),
+// statuses (int32 x n) and outputs (float32 x n x width), so that the JS thread makes one
+// ArrayBuffer with one copy and four views over it. Every section starts 4-byte aligned, tickets at 0.
+class Delivery {
+ public:
+  Delivery(std::size_t count, std::uint32_t width)
+      : count_(count), width_(width), block_(new double[(bytes() + sizeof(double) - 1) / sizeof(double)]) {}
+
+  std::size_t count() const noexcept { return count_; }
+  std::size_t bytes() const noexcept { return outputs_offset() + count_ * width_ * sizeof(float); }
+  const void* data() const noexcept { return block_.get(); }
+
+  static constexpr std::size_t tickets_offset() noexcept { return 0; }
+  std::size_t tags_offset() const noexcept { return count_ * sizeof(double); }
+  std::size_t statuses_offset() const noexcept { return tags_offset() + count_ * sizeof(std::uint32_t); }
+  std::size_t outputs_offset() const noexcept { return statuses_offset() + count_ * sizeof(std::int32_t); }
+
+  double* tickets() noexcept { return block_.get(); }
+  std::uint32_t* tags() noexcept { return reinterpret_cast<std::uint32_t*>(bytes_at(tags_offset())); }
+  std::int32_t* statuses() noexcept { return reinterpret_cast<std::int32_t*>(bytes_at(statuses_offset())); }
+  float* outputs() noexcept { return reinterpret_cast<float*>(bytes_at(outputs_offset())); }
+
+  std::vector<std::string> messages;  // empty unless some status is not ok; then one per row
+
+ private:
+  unsigned char* bytes_at(std::size_t offset) noexcept { return reinterpret_cast<unsigned char*>(block_.get()) + offset; }
+
+  std::size_t count_;
+  std::uint32_t width_;
+  std::unique_ptr<double[]> block_;
 };
+
+// A typed array of `count` elements over `buffer` at `offset`.
+napi_value view(napi_env env, napi_typedarray_type type, std::size_t count, napi_value buffer, std::size_t offset) {
+  napi_value out;
+  check(env, napi_create_typedarray(env, type, count, buffer, offset, &out), "creating a delivery view");
+  return out;
+}
 
 }  // namespace
 
@@ -52,23 +85,20 @@ std::shared_ptr<PortSink> PortSink::Create(napi_env env, napi_value callback, st
 void PortSink::Deliver(std::span<const sched::Completion> completions) noexcept {
   Delivery* d = nullptr;
   try {
-    d = new Delivery;
     const std::size_t n = completions.size();
-    d->tickets.resize(n);
-    d->statuses.resize(n);
-    d->outputs.resize(n * output_width_);
-    d->messages.resize(n);
+    d = new Delivery(n, output_width_);
     for (std::size_t i = 0; i < n; ++i) {
       const sched::Completion& c = completions[i];
-      d->tickets[i] = static_cast<double>(c.ticket);
-      d->statuses[i] = static_cast<std::int32_t>(c.status);
-      float* out = d->outputs.data() + i * output_width_;
+      d->tickets()[i] = static_cast<double>(c.ticket);
+      d->tags()[i] = static_cast<std::uint32_t>(c.tag);  // submit() only takes 32-bit tags
+      d->statuses()[i] = static_cast<std::int32_t>(c.status);
+      float* out = d->outputs() + i * output_width_;
       if (c.status == sched::Status::ok) {
         std::memcpy(out, c.output, output_width_ * sizeof(float));
       } else {  // no score for a failed request: NaN can never be mistaken for one
         std::fill(out, out + output_width_, std::numeric_limits<float>::quiet_NaN());
+        if (d->messages.empty()) d->messages.resize(n);
         d->messages[i].assign(c.message);
-        d->any_message = true;
       }
     }
   } catch (...) {  // out of memory: this delivery is lost, and counted
@@ -87,27 +117,29 @@ void PortSink::CallJs(napi_env env, napi_value callback, void* context, void* da
   std::unique_ptr<Delivery> d(static_cast<Delivery*>(data));
   if (env == nullptr || callback == nullptr) return;  // the environment is going away
   auto* sink = static_cast<PortSink*>(context);
-  const std::size_t n = d->tickets.size();
+  const std::size_t n = d->count();
   sink->Delivered(n);
   Napi::Env e(env);
   Napi::HandleScope scope(e);
   try {
-    auto tickets = Napi::Float64Array::New(e, n);
-    std::memcpy(tickets.Data(), d->tickets.data(), n * sizeof(double));
-    auto statuses = Napi::Int32Array::New(e, n);
-    std::memcpy(statuses.Data(), d->statuses.data(), n * sizeof(std::int32_t));
-    auto outputs = Napi::Float32Array::New(e, d->outputs.size());
-    std::memcpy(outputs.Data(), d->outputs.data(), d->outputs.size() * sizeof(float));
-    Napi::Value messages = e.Undefined();
-    if (d->any_message) {
+    void* bytes = nullptr;
+    napi_value buffer;
+    check(env, napi_create_arraybuffer(env, d->bytes(), &bytes, &buffer), "creating a delivery buffer");
+    std::memcpy(bytes, d->data(), d->bytes());
+    napi_value tickets = view(env, napi_float64_array, n, buffer, Delivery::tickets_offset());
+    napi_value tags = view(env, napi_uint32_array, n, buffer, d->tags_offset());
+    napi_value statuses = view(env, napi_int32_array, n, buffer, d->statuses_offset());
+    napi_value outputs = view(env, napi_float32_array, n * sink->output_width_, buffer, d->outputs_offset());
+    napi_value messages = e.Undefined();
+    if (!d->messages.empty()) {
       Napi::Array list = Napi::Array::New(e, n);
       for (std::size_t i = 0; i < n; ++i) {
         list.Set(static_cast<std::uint32_t>(i),
-                 d->statuses[i] == 0 ? e.Undefined() : Napi::String::New(e, d->messages[i]).As<Napi::Value>());
+                 d->statuses()[i] == 0 ? e.Undefined() : Napi::String::New(e, d->messages[i]).As<Napi::Value>());
       }
       messages = list;
     }
-    Napi::Function(env, callback).Call({tickets, statuses, outputs, messages});
+    Napi::Function(env, callback).Call({tickets, statuses, outputs, messages, tags});
   } catch (const Napi::Error& error) {
     // The callback threw: report it as Node reports any uncaught exception of a callback.
     napi_fatal_exception(env, error.Value());
@@ -154,7 +186,18 @@ struct SealedNotifier::Handle {
   napi_threadsafe_function tsfn = nullptr;
 };
 
+void SealedNotifier::set_callbacks_enabled(bool enabled) noexcept {
+  callbacks_enabled_.store(enabled, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
 void SealedNotifier::Notify() noexcept {
+  const std::uint32_t signal = ready_signal_.load(std::memory_order_acquire);
+  if (signal != sched::kNoReadySignal) sched::signal_ready(signal);
+  // Pairs with set_callbacks_enabled(): either we see the callback enabled, or whoever enabled it
+  // sees our batch in the ready count.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!callbacks_enabled_.load(std::memory_order_seq_cst)) return;
   if (pending_.exchange(true, std::memory_order_acq_rel)) return;  // a call is already on its way
   std::lock_guard lock(mu_);
   if (tsfn_ == nullptr || napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking) != napi_ok) {

@@ -17,11 +17,13 @@
 #include <span>
 
 #include "core/batch_scheduler.hpp"
+#include "core/ready_signal.hpp"
 
 namespace infergate::binding {
 
 // A producer thread's delivery port: one JS callback on that thread's event loop, called once per
-// (batch, port) with the batch's completions for this port.
+// (batch, port) with the batch's completions for this port, as (tickets, statuses, outputs, messages,
+// tags): typed arrays over one buffer, messages an array only when some status is not ok.
 //
 // The TSFN is unref'd while no ticket is outstanding, so an idle port never keeps a thread alive,
 // and ref'd while some are, so a thread waiting for its answers is not let go before they arrive.
@@ -65,12 +67,20 @@ class PortSink : public std::enable_shared_from_this<PortSink> {
   std::atomic<std::uint64_t> dropped_{0};
 };
 
-// The "batches are ready" notification of one scheduler: one JS callback (onSealed), on the thread
-// that registered it, called with the number of ready batches. Notifications coalesce: while a call
-// is queued and has not yet run, further seals add nothing. Unref'd: it never keeps a loop alive.
+// Who hears that one scheduler sealed a batch: the ready signal of the executor that serves it (one
+// idle worker wakes), and, while enabled, one JS callback (onSealed) on the thread that registered
+// it, called with the number of ready batches. The callback wakes that thread's event loop, so the
+// executor enables it only while it has a worker with no drain task; otherwise its workers pick
+// batches up through the signal alone. Callback notifications coalesce: while a call is queued and
+// has not yet run, further seals add nothing. Unref'd: it never keeps a loop alive.
 class SealedNotifier : public std::enable_shared_from_this<SealedNotifier> {
  public:
   void set_scheduler(std::weak_ptr<sched::Scheduler> scheduler) { scheduler_ = std::move(scheduler); }
+  // sched::kNoReadySignal: none.
+  void set_ready_signal(std::uint32_t signal) noexcept { ready_signal_.store(signal, std::memory_order_release); }
+  // Sequentially consistent with Notify(): after enabling, a caller that reads the scheduler's ready
+  // batch count sees every batch whose notification found the callback disabled.
+  void set_callbacks_enabled(bool enabled) noexcept;
 
   // Any thread (the scheduler's on_sealed hook).
   void Notify() noexcept;
@@ -85,6 +95,8 @@ class SealedNotifier : public std::enable_shared_from_this<SealedNotifier> {
   static void Finalize(napi_env env, void* finalize_data, void* hint);
 
   std::weak_ptr<sched::Scheduler> scheduler_;
+  std::atomic<std::uint32_t> ready_signal_{sched::kNoReadySignal};
+  std::atomic<bool> callbacks_enabled_{true};
   std::atomic<bool> pending_{false};
   std::mutex mu_;
   napi_threadsafe_function tsfn_ = nullptr;  // guarded by mu_

@@ -215,6 +215,7 @@ SubmitResult Scheduler::submit_impl(const Request& request, WriteRow&& write_row
         meta.port = request.port;
         meta.enqueue_us = now;
         meta.deadline_us = deadline;
+        meta.tag = request.tag;
         meta.status = static_cast<std::int32_t>(Status::ok);
         if (deadline != kNoDeadline) {
           slab.has_deadline.store(true, std::memory_order_relaxed);
@@ -282,7 +283,7 @@ Scheduler::Install Scheduler::install(std::uint32_t level_index, std::uint32_t e
 void Scheduler::write_void_row(std::uint32_t index, std::uint32_t row) noexcept {
   std::fill_n(arena_.input(index) + std::size_t{row} * config_.input_width, config_.input_width, 0.0f);
   RowMeta& meta = arena_.meta(index)[row];
-  meta = RowMeta{0, 0, 0, kNoDeadline, kVoidRow};
+  meta = RowMeta{0, 0, 0, kNoDeadline, 0, kVoidRow};
   arena_.slab(index).void_rows.fetch_add(1, std::memory_order_relaxed);
   counters_.void_rows.fetch_add(1, std::memory_order_relaxed);
 }
@@ -466,6 +467,7 @@ void Scheduler::finish(std::uint32_t index, Status status, std::string_view mess
     Completion& c = out[n++];
     c.ticket = m.ticket;
     c.port = m.port;
+    c.tag = m.tag;
     c.output = outputs + std::size_t{r} * config_.output_width;
     if (m.status != static_cast<std::int32_t>(Status::ok)) {  // rejected at take
       c.status = static_cast<Status>(m.status);

@@ -96,6 +96,9 @@ struct Request {
   std::uint32_t priority = 0;        // 0: default_priority_level; else 1..priority_levels
   std::uint64_t timeout_us = 0;      // 0: the policy's default; honoured only with allow_timeout_override
   std::uint64_t deadline_us = 0;     // absolute, on the scheduler's clock; 0: derive from the timeout
+  // The caller's own value, returned in the request's Completion. Lets a producer find its waiting
+  // request by an index of its choosing (a slot in a table) instead of looking the ticket up.
+  std::uint64_t tag = 0;
 };
 
 // A taken batch, owned by the executor until complete() or fail().
@@ -173,6 +176,9 @@ class Scheduler {
   // The byte offsets of a taken batch's input and output blocks within shared_memory(); nullopt
   // when there is no region or `id` is not a taken batch.
   std::optional<SharedMemoryOffsets> shared_memory_offsets(std::uint64_t id) const noexcept;
+  // Which slab (0..slab_count-1) holds batch `id`. A slab's memory never moves, so a caller may keep
+  // views of it across batches.
+  std::uint32_t slab_of(std::uint64_t id) const noexcept { return static_cast<std::uint32_t>(id % config_.slab_count); }
   // Delivers the output rows, then recycles the slab. False when `id` is not a taken batch.
   bool complete(std::uint64_t id) noexcept;
   // Answers every request of the batch with `status` (internal if ok is passed) and `message`.

@@ -44,6 +44,7 @@ struct alignas(kCacheLine) RowMeta {
   std::uint64_t port;
   std::uint64_t enqueue_us;
   std::uint64_t deadline_us;  // kNoDeadline when none
+  std::uint64_t tag;          // Request::tag
   std::int32_t status;        // a Status, or kVoidRow
 };
 

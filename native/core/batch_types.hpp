@@ -44,6 +44,7 @@ struct SubmitResult {
 struct Completion {
   std::uint64_t ticket;
   std::uint64_t port;
+  std::uint64_t tag;  // the submitter's own value (Request::tag), handed back untouched
   Status status;
   const float* output;
   std::string_view message;  // empty when ok; valid only during the callback

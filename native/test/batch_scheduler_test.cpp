@@ -191,6 +191,29 @@ TEST(BatchScheduler, SealsOnSizeWithoutWaiting) {
   }
 }
 
+TEST(BatchScheduler, EachCompletionCarriesItsRequestsTag) {
+  // A producer finds its waiting request by the tag it chose (a slot in its own table), whatever
+  // order the batch answers in and whichever batch a request landed in.
+  auto clock = std::make_shared<ManualClock>();
+  std::mutex mu;
+  std::map<std::uint64_t, std::uint64_t> tag_of_ticket;
+  Scheduler s(manual_config(clock));
+  const auto port = *s.open_port([&](std::span<const sched::Completion> completions) {
+    std::lock_guard lock(mu);
+    for (const sched::Completion& c : completions) tag_of_ticket[c.ticket] = c.tag;
+  });
+  std::map<std::uint64_t, std::uint64_t> sent;
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    const std::uint64_t tag = 1000 + 7 * i;
+    auto r = s.submit(row_of(float(i)).data(), {.port = port, .tag = tag});
+    ASSERT_TRUE(r.accepted());
+    sent[r.ticket] = tag;
+  }
+  s.flush();
+  EXPECT_EQ(run_ready(s), 2);
+  EXPECT_EQ(tag_of_ticket, sent);
+}
+
 TEST(BatchScheduler, SealsOnQueueDelayAndPreferredSize) {
   auto clock = std::make_shared<ManualClock>();
   SchedulerConfig c = manual_config(clock);

@@ -34,10 +34,18 @@ export interface NativeAddon {
   BatchScheduler: NativeBatchSchedulerClass;
   /** Where a typed array's data starts (zero-copy checks). */
   addressOf(view: ArrayBufferView): bigint;
-  /** Changes whenever any scheduler in the process seals a batch. */
-  readyEpoch(): number;
-  /** Blocks the calling thread until the epoch differs from `seen` or `timeoutMs` passes. Executor workers only. */
-  waitReady(seen: number, timeoutMs: number): number;
+  /** A new ready signal: what sealed batches of the schedulers an executor serves raise (one per executor). */
+  createReadySignal(): number;
+  /** Changes whenever the signal is raised. */
+  readyEpoch(signal: number): number;
+  /**
+   * Unless the signal's epoch already differs from `seen`, blocks the calling thread until the
+   * signal wakes it or `timeoutMs` passes; false on a timeout. A sealed batch wakes one waiter: the
+   * one that started waiting last. Executor workers only.
+   */
+  waitReady(signal: number, seen: number, timeoutMs: number): boolean;
+  /** Raises the signal and wakes every waiter (to make them look at their flags). */
+  wakeReadyWaiters(signal: number): void;
   /**
    * Removes the shared-memory regions (`/dev/shm/infergate-<pid>-...`) whose process has died and
    * returns their keys, so that they can be unregistered from Triton as well. Live regions stay.
@@ -133,11 +141,14 @@ export const enum SubmitRejection {
   Closed = -3,
 }
 
+/** One (batch, port) delivery: row i of each array is one request's answer. */
 export type PortCallback = (
   tickets: Float64Array,
   statuses: Int32Array,
   outputs: Float32Array,
   messages: (string | undefined)[] | undefined,
+  /** Each request's `tag`, as passed to submit(). */
+  tags: Uint32Array,
 ) => void;
 
 export interface BatchInfo {
@@ -175,9 +186,13 @@ export interface NativeBatchScheduler {
   readonly estimatedExecMicroseconds: number;
   openPort(callback: PortCallback): number;
   closePort(port: number): void;
-  /** A ticket (>= 0), or a SubmitRejection. */
-  submit(raw: Float64Array | Float32Array, row: number, port: number, priority: number, timeoutMicroseconds: number): number;
+  /** A ticket (>= 0), or a SubmitRejection. `tag` (0..2^32-1, default 0) comes back with the answer. */
+  submit(raw: Float64Array | Float32Array, row: number, port: number, priority: number, timeoutMicroseconds: number, tag?: number): number;
   onSealed(callback: () => void): void;
+  /** Whether seals call the onSealed callback (default true). Seals always raise the ready signal. */
+  setSealedCallbacks(enabled: boolean): void;
+  /** The ready signal (createReadySignal) this scheduler raises when it seals a batch; null: none. */
+  setReadySignal(signal: number | null): void;
   take(): number;
   rows(batch: number): number;
   /** A taken batch's size, priority level (1 = highest) and time left until its earliest deadline (-1: none). */

@@ -2,7 +2,7 @@
 // workers poll, counters they add to, and the batch each task has in hand. Shared memory, not
 // messages, because a busy worker runs batch after batch without talking to the main thread.
 
-const FLAGS = 0; // Int32 × 4
+const FLAGS = 0; // Int32 × 4: paused, other tasks waiting, exit drill, sources generation
 const COUNTERS = 16; // BigInt64 × 3
 const RUNNING = 40; // Float64 × 2 per task slot
 
@@ -44,6 +44,14 @@ export class ExecutorControl {
   /** True once, for the one worker that claims the armed exit. */
   claimExit(): boolean {
     return Atomics.compareExchange(this.flags, 2, 1, 0) === 1;
+  }
+
+  // [3] bumped whenever the executor's sources change: drain tasks started with an older list stop.
+  get sourcesGeneration(): number {
+    return Atomics.load(this.flags, 3);
+  }
+  bumpSourcesGeneration(): void {
+    Atomics.add(this.flags, 3, 1);
   }
 
   countBatch(rows: number, inPlace: boolean): void {

@@ -5,11 +5,16 @@
 // Piscina's FIFO queue, and a busy pool moves from batch to batch without the main thread. Each
 // task records the batch in hand in a shared control block, so a worker that dies fails only that
 // batch; Piscina replaces the worker.
+//
+// Every worker keeps a drain task. Between batches it waits on the executor's ready signal, which
+// the schedulers raise as they seal (one idle worker wakes per batch, the one that waited last). The
+// main thread hears of seals only while some worker has no drain task (to start one there): once
+// every worker has one, a seal costs the event loop nothing.
 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Piscina from 'piscina';
-import { type NativeBatchScheduler, RowStatus } from '../../native/addon';
+import { type NativeBatchScheduler, RowStatus, nativeAddon } from '../../native/addon';
 import type { Tensor } from '../../tensor';
 import type { OnnxSessionSpec, SessionDescription } from './onnx-session-spec';
 import { ExecutorControl } from './executor-control';
@@ -43,8 +48,14 @@ export class OnnxExecutor {
   private drainSources: DrainSource[] = [];
   private inFlight = 0;
   private readonly control: ExecutorControl;
+  /** The ready signal this executor's schedulers raise and its idle workers wait on. */
+  private readonly signal: number;
   private readonly freeSlots: number[];
   private workerFailures = 0;
+  /** Whether the sources' onSealed callbacks are on (only while a worker has no drain task). */
+  private sealedCallbacks = true;
+  /** Set by close(): called once the last drain task has returned. */
+  private onTasksDone: (() => void) | undefined;
 
   constructor(options: ExecutorOptions = {}) {
     this.threads = options.threads ?? Math.max(1, os.availableParallelism());
@@ -56,6 +67,7 @@ export class OnnxExecutor {
       idleTimeout: Infinity,
     });
     this.control = new ExecutorControl(this.threads);
+    this.signal = nativeAddon().createReadySignal();
     this.freeSlots = Array.from({ length: this.threads }, (_, i) => i);
   }
 
@@ -96,6 +108,7 @@ export class OnnxExecutor {
   /** A task other than draining: lingering drain tasks give their workers back while it waits. */
   private runOther(task: WorkerTask): Promise<unknown> {
     this.control.otherTask(1);
+    this.wakeWorkers();
     const done = () => {
       this.control.otherTask(-1);
       this.pump();
@@ -109,6 +122,8 @@ export class OnnxExecutor {
   attach(source: BatchSource): void {
     this.sources.push(source);
     this.describeSources();
+    source.scheduler.setReadySignal(this.signal);
+    source.scheduler.setSealedCallbacks(this.sealedCallbacks);
     source.scheduler.onSealed(() => this.pump());
     this.pump();
   }
@@ -116,9 +131,11 @@ export class OnnxExecutor {
   detach(scheduler: NativeBatchScheduler): void {
     const i = this.sources.findIndex((s) => s.scheduler === scheduler);
     if (i >= 0) this.sources.splice(i, 1);
+    scheduler.setReadySignal(null);
     this.describeSources();
   }
 
+  /** Rebuilds what drain tasks are given, and stops those running with the old list. */
   private describeSources(): void {
     this.drainSources = this.sources.map((src) => ({
       session: src.session,
@@ -126,6 +143,20 @@ export class OnnxExecutor {
       input: src.input,
       output: src.output,
     }));
+    this.control.bumpSourcesGeneration();
+    this.wakeWorkers();
+  }
+
+  /** Makes every waiting drain task look at the control block now, not at its next batch. */
+  private wakeWorkers(): void {
+    nativeAddon().wakeReadyWaiters(this.signal);
+  }
+
+  /** Turns the sources' onSealed callbacks on or off; see the header. */
+  private setSealedCallbacks(enabled: boolean): void {
+    if (this.sealedCallbacks === enabled) return;
+    this.sealedCallbacks = enabled;
+    for (const src of this.sources) src.scheduler.setSealedCallbacks(enabled);
   }
 
   /**
@@ -134,6 +165,7 @@ export class OnnxExecutor {
    */
   pause(): void {
     this.control.paused = true;
+    this.wakeWorkers();
   }
 
   resume(): void {
@@ -147,23 +179,43 @@ export class OnnxExecutor {
   }
 
   async close(): Promise<void> {
+    // Drain tasks stay on their workers: stop them (no sources left, so none starts again) and let
+    // them return before the pool goes, so that no task finishes into a pool being destroyed.
     this.sources.length = 0;
     this.describeSources();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.onTasksDone = resolve));
     await this.pool.destroy();
   }
 
   private pump(): void {
     if (this.control.paused) return;
-    while (this.inFlight < this.threads && this.sources.some((src) => (src.scheduler.stats().readyBatches ?? 0) > 0)) {
+    // On before looking: a batch sealed from here on either calls back or is seen below.
+    if (this.inFlight < this.threads) this.setSealedCallbacks(true);
+    // Every worker keeps a drain task, sealed batches or not: between batches it waits on the ready
+    // signal. While a task of another kind waits for a worker, only sealed batches start one.
+    while (this.inFlight < this.threads && this.sources.length > 0 && (!this.control.othersWaiting || this.anyReady())) {
       this.dispatch();
     }
+    // Every worker has a drain task: the event loop need not wake for seals.
+    if (this.inFlight === this.threads) this.setSealedCallbacks(false);
+  }
+
+  private anyReady(): boolean {
+    return this.sources.some((src) => (src.scheduler.stats().readyBatches ?? 0) > 0);
   }
 
   private dispatch(): void {
     const slot = this.freeSlots.pop() as number;
     this.inFlight++;
     const sources = this.drainSources;
-    const task: WorkerTask = { kind: 'drain', sources, control: this.control.buffer, slot };
+    const task: WorkerTask = {
+      kind: 'drain',
+      sources,
+      generation: this.control.sourcesGeneration,
+      signal: this.signal,
+      control: this.control.buffer,
+      slot,
+    };
     this.pool.run(task).then(
       () => undefined,
       (err: Error) => {
@@ -183,6 +235,7 @@ export class OnnxExecutor {
       this.control.setRunning(slot, -1);
       this.freeSlots.push(slot);
       this.inFlight--;
+      if (this.inFlight === 0) this.onTasksDone?.();
       this.pump();
     });
   }

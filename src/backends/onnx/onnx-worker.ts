@@ -23,6 +23,10 @@ export type WorkerTask =
   | {
       kind: 'drain';
       sources: DrainSource[];
+      /** The control block's sources generation when `sources` was current. */
+      generation: number;
+      /** The executor's ready signal (createReadySignal). */
+      signal: number;
       /** The executor's shared control block (executor-control.ts). */
       control: SharedArrayBuffer;
       /** This task's slot in it. */
@@ -83,22 +87,29 @@ async function runBatch(s: NativeBatchScheduler, batch: number, source: DrainSou
   }
 }
 
-/** How long an idle drain task waits for the next sealed batch before it hands its worker back. */
-const LINGER_MS = 20;
+/**
+ * How often a waiting drain task looks at the control block even if nothing woke it. A safety net
+ * only: pausing, a change of sources, another kind of task and shutdown all wake waiting tasks.
+ */
+const RECHECK_MS = 1000;
 
 /**
- * Takes and runs sealed batches, and keeps taking them as they are sealed, until none comes for
- * LINGER_MS, the executor is paused, or another kind of task waits for a worker. A busy pool thus
- * goes from batch to batch with no round trip through the main thread. The batch in hand is
- * recorded in the shared control block: if this worker dies, the main thread fails just that batch.
+ * Takes and runs sealed batches, and keeps taking them as they are sealed, until the executor is
+ * paused, its sources change, or another kind of task waits for a worker. A busy pool thus goes
+ * from batch to batch with no round trip through the main thread, and an idle worker keeps its
+ * task, blocked on the ready signal: handing the worker back would make the main thread start a
+ * new task at the next seal, a wake-up of the event loop per batch. The signal wakes the worker
+ * that waited last, so a light load stays on one warm worker and the others join as it grows.
+ * The batch in hand is recorded in the shared control block: if this worker dies, the main thread
+ * fails just that batch.
  */
 async function drain(task: Extract<WorkerTask, { kind: 'drain' }>): Promise<void> {
   const control = new ExecutorControl(task.control);
   const sources = task.sources.map((source) => ({ source, s: scheduler(source.scheduler) }));
   const addon = nativeAddon();
   for (;;) {
-    if (control.paused || control.othersWaiting) return;
-    const epoch = addon.readyEpoch();
+    if (control.paused || control.othersWaiting || control.sourcesGeneration !== task.generation) return;
+    const epoch = addon.readyEpoch(task.signal);
     let took = false;
     for (let i = 0; i < sources.length; i++) {
       const { source, s } = sources[i] as (typeof sources)[number];
@@ -111,7 +122,7 @@ async function drain(task: Extract<WorkerTask, { kind: 'drain' }>): Promise<void
       took = true;
     }
     // Nothing ready: block this worker thread (it runs nothing else meanwhile) until a batch is sealed.
-    if (!took && addon.waitReady(epoch, LINGER_MS) === epoch) return;
+    if (!took) addon.waitReady(task.signal, epoch, RECHECK_MS);
   }
 }
 

@@ -1,0 +1,97 @@
+// The native scheduler's JS face, below the embedded API: what a producer gets back with each
+// answer, and how sealed batches reach an executor's ready signal. The executor side is driven by
+// hand on this thread (take, complete), so nothing depends on timing.
+
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { type NativeBatchScheduler, batchSchedulerClass, nativeAddon } from '../../src/native/addon';
+
+function scheduler(maxBatchSize: number): NativeBatchScheduler {
+  return new (batchSchedulerClass())({
+    name: `binding-test/${randomUUID()}`,
+    maxBatchSize,
+    maxQueueDelayMicroseconds: 60_000_000, // never on time: only size and flush() seal here
+    preferredBatchSize: [],
+    priorityLevels: 1,
+    defaultPriorityLevel: 1,
+    timeoutAction: 'reject',
+    defaultTimeoutMicroseconds: 0,
+    allowTimeoutOverride: false,
+    maxQueueSize: 100,
+    slabCount: 4,
+    inputWidth: 1,
+    outputWidth: 1,
+    plan: undefined,
+  });
+}
+
+describe('native scheduler binding', () => {
+  it('hands each answer back with the tag its request was submitted with', async () => {
+    const s = scheduler(8);
+    const answers = new Map<number, { tag: number; output: number }>();
+    let delivered!: () => void;
+    const done = new Promise<void>((resolve) => (delivered = resolve));
+    const port = s.openPort((tickets, _statuses, outputs, _messages, tags) => {
+      for (let i = 0; i < tickets.length; i++) answers.set(tickets[i] as number, { tag: tags[i] as number, output: outputs[i] as number });
+      if (answers.size === 5) delivered();
+    });
+    const tagOf = new Map<number, number>();
+    for (let i = 0; i < 5; i++) {
+      const tag = [0, 7, 4294967295, 12, 3][i] as number;
+      const ticket = s.submit(new Float32Array([i]), 0, port, 0, 0, tag);
+      assert.ok(ticket >= 0);
+      tagOf.set(ticket, tag);
+    }
+    assert.throws(() => s.submit(new Float32Array([0]), 0, port, 0, 0, 4294967296), /tag must be an integer from 0 to 4294967295/);
+    assert.throws(() => s.submit(new Float32Array([0]), 0, port, 0, 0, 1.5), /tag must be an integer/);
+    s.flush();
+    const batch = s.take();
+    assert.ok(batch >= 0);
+    const input = s.inputView(batch);
+    s.outputView(batch).set(input.map((x) => x * 10));
+    s.complete(batch);
+    await done;
+    for (const [ticket, tag] of tagOf) assert.equal(answers.get(ticket)?.tag, tag);
+    s.close();
+  });
+
+  it('views of a batch cover exactly its rows, over the batch memory, batch after batch', () => {
+    const s = scheduler(4);
+    const port = s.openPort(() => undefined);
+    for (let round = 1; round <= 6; round++) {
+      for (let i = 0; i < round % 4 + 1; i++) s.submit(new Float32Array([round * 10 + i]), 0, port, 0, 0);
+      s.flush();
+      const batch = s.take();
+      const input = s.inputView(batch);
+      assert.equal(input.length, round % 4 + 1);
+      assert.deepEqual([...input], Array.from({ length: round % 4 + 1 }, (_, i) => round * 10 + i));
+      assert.equal(nativeAddon().addressOf(input), s.slabAddress(batch));
+      s.complete(batch);
+    }
+    s.close();
+  });
+
+  it('a sealed batch raises the ready signal of the executor that serves its scheduler', () => {
+    const addon = nativeAddon();
+    const signal = addon.createReadySignal();
+    const other = addon.createReadySignal();
+    const s = scheduler(2);
+    s.setReadySignal(signal);
+    const port = s.openPort(() => undefined);
+    const before = addon.readyEpoch(signal);
+    const otherBefore = addon.readyEpoch(other);
+    s.submit(new Float32Array([1]), 0, port, 0, 0);
+    assert.equal(addon.readyEpoch(signal), before); // open, not sealed
+    s.submit(new Float32Array([2]), 0, port, 0, 0); // fills the batch: sealed
+    assert.notEqual(addon.readyEpoch(signal), before);
+    assert.equal(addon.readyEpoch(other), otherBefore);
+    // A wait that starts after the seal returns at once; one that nothing ends reports a timeout.
+    assert.equal(addon.waitReady(signal, before, 60_000), true);
+    assert.equal(addon.waitReady(signal, addon.readyEpoch(signal), 1), false);
+    assert.throws(() => addon.waitReady(123456789, 0, 1), /signal must be an id returned by createReadySignal/);
+    assert.throws(() => s.setReadySignal(-1), /signal/);
+    s.complete(s.take());
+    s.close();
+  });
+});
