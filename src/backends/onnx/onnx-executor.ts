@@ -131,7 +131,9 @@ export class OnnxExecutor {
   detach(scheduler: NativeBatchScheduler): void {
     const i = this.sources.findIndex((s) => s.scheduler === scheduler);
     if (i >= 0) this.sources.splice(i, 1);
+    // Back in its default state, for whoever drains it next (a Triton forwarder, after a fallback).
     scheduler.setReadySignal(null);
+    scheduler.setSealedCallbacks(true);
     this.describeSources();
   }
 

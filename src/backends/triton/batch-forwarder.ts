@@ -102,6 +102,7 @@ export class BatchForwarder {
       this.degraded = false;
       this.log.log('info', 'triton.recovered', { model: this.target.model, detail: 'a Triton replica is available again; forwarding resumes' });
       this.fallback.release();
+      this.scheduler.setSealedCallbacks(true);
       this.scheduler.onSealed(this.pump);
       this.drain();
     }
