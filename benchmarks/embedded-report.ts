@@ -2,6 +2,7 @@
 
 import type { EmbeddedResult } from './embedded';
 import type { ModeReport, StepReport } from './modes/protocol';
+import { fmt, fmtRate } from './report-format';
 
 export function embeddedMarkdown(result: EmbeddedResult, command: string): string {
   const { machine: m, settings: s, summary } = result;
@@ -93,15 +94,4 @@ function stepRow(s: StepReport): string {
     `| ${s.rate} | ${s.phase}${s.attempt > 1 ? ` (try ${s.attempt})` : ''} | ${s.p50Ms} | ${s.p95Ms} | ${s.p99Ms} | ${s.maxMs} | ${s.achievedRate} | ${fmt(s.eventLoopNetUsPerRequest)} | ${fmt(s.eventLoopUsPerRequest)} | ` +
     `${s.eventLoopUtilization} | ${fmt(s.eventLoopDelayP99Ms)} | ${s.cpuCores} | ${fmt(s.meanBatchSize)} | ${s.sendLagP99Ms} | ${result} |`
   );
-}
-
-function fmtRate(r: ModeReport): string {
-  if (r.crash !== undefined) return 'runner failed';
-  if (r.mode === 'baseline') return 'not searched';
-  if (r.maxRateAtSlo === null) return `none (fails at ${r.lowestFailingRate}/s)`;
-  return r.lowestFailingRate === null ? `≥ ${r.maxRateAtSlo}/s (no failure found)` : `${r.maxRateAtSlo}/s (fails at ${r.lowestFailingRate}/s)`;
-}
-
-function fmt(x: number | null | undefined, unit = ''): string {
-  return x === null || x === undefined ? '–' : `${x}${unit}`;
 }
