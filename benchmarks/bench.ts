@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { parseEmbeddedArgs, runEmbeddedBench } from './embedded';
 import { embeddedMarkdown } from './embedded-report';
 import { preprocessMarkdown, runPreprocessBench } from './preprocess';
+import { parseTritonArgs, runTritonBench } from './triton';
+import { tritonMarkdown } from './triton-report';
 
 interface Outcome {
   result: object;
@@ -21,6 +23,10 @@ const SCENARIOS: Record<string, (args: string[], command: string) => Promise<Out
   embedded: async (args, command) => {
     const result = await runEmbeddedBench(parseEmbeddedArgs(args));
     return { result, markdown: embeddedMarkdown(result, command) };
+  },
+  triton: async (args, command) => {
+    const result = await runTritonBench(parseTritonArgs(args.filter((a) => a.startsWith('--'))));
+    return { result, markdown: tritonMarkdown(result, command) };
   },
 };
 

@@ -2,6 +2,7 @@
 
 import type { EmbeddedResult } from './embedded';
 import type { ModeReport, StepReport } from './modes/protocol';
+import { fmt, fmtRate, ratio } from './report-format';
 
 export function embeddedMarkdown(result: EmbeddedResult, command: string): string {
   const { machine: m, settings: s, summary } = result;
@@ -103,19 +104,4 @@ function stepRow(s: StepReport): string {
     `${fmt(s.mainThreadCpuNetUsPerRequest)} | ${fmt(s.mainThreadCpuUsPerRequest)} | ${fmt(s.eventLoopNetUsPerRequest)} | ${fmt(s.eventLoopUsPerRequest)} | ` +
     `${s.eventLoopUtilization} | ${fmt(s.eventLoopDelayP99Ms)} | ${s.cpuCores} | ${fmt(s.meanBatchSize)} | ${s.sendLagP99Ms} | ${result} |`
   );
-}
-
-function fmtRate(r: ModeReport): string {
-  if (r.crash !== undefined) return 'runner failed';
-  if (r.mode === 'baseline') return 'not searched';
-  if (r.maxRateAtSlo === null) return `none (fails at ${r.lowestFailingRate}/s)`;
-  return r.lowestFailingRate === null ? `≥ ${r.maxRateAtSlo}/s (no failure found)` : `${r.maxRateAtSlo}/s (fails at ${r.lowestFailingRate}/s)`;
-}
-
-function ratio(c: number | null | undefined, a: number | null | undefined): number | null {
-  return c != null && a != null && a > 0 ? Math.round((c / a) * 100) / 100 : null;
-}
-
-function fmt(x: number | null | undefined, unit = ''): string {
-  return x === null || x === undefined ? '–' : `${x}${unit}`;
 }

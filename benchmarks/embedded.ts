@@ -3,22 +3,21 @@
 // Open-loop latency of scoring the fraud model per request, three ways side by side in one run:
 // (a) onnxruntime-node on the main thread, (b) a Piscina pool with one task per request, (c)
 // infergate's embedded API; and first (0), the generator alone, whose own cost is subtracted from
-// the others' event-loop figures. Each mode runs in a fresh child process of its own (modes/runner.ts),
+// the others' event-loop figures. Each mode runs in a fresh child process of its own (modes/spawn-runner.ts),
 // one after another, so that no mode's threads, GC or event loop disturb another's numbers.
 
-import { spawn } from 'node:child_process';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EVENT_LOOP_DELAY_RESOLUTION_MS } from './host-meter';
 import { type MachineInfo, machineInfo } from './machine';
-import { MODES, type ModeName } from './modes/mode';
+import { EMBEDDED_MODES, type EmbeddedModeName } from './modes/mode';
 import type { ModeReport, RunnerConfig } from './modes/protocol';
+import { runModeProcess } from './modes/spawn-runner';
 
 export interface EmbeddedOptions {
   quick: boolean;
   threads: number;
-  modes: ModeName[];
+  modes: EmbeddedModeName[];
 }
 
 export interface EmbeddedSettings {
@@ -40,12 +39,12 @@ export interface EmbeddedSettings {
 export interface EmbeddedSummary {
   /** Rate at which the event-loop cost per request is compared: the guide's worked-example peak. */
   compareAtRate: number;
-  maxRateAtSlo: Partial<Record<ModeName, number | null>>;
+  maxRateAtSlo: Partial<Record<EmbeddedModeName, number | null>>;
   /** (c) / (a) of the highest rate that held p99 within the objective. */
   maxRateRatioInfergateOverOrtMain: number | null;
-  eventLoopUsPerRequestAtCompareRate: Partial<Record<ModeName, number | null>>;
+  eventLoopUsPerRequestAtCompareRate: Partial<Record<EmbeddedModeName, number | null>>;
   /** The same less the baseline mode's (the generator's and meters' own cost). */
-  eventLoopNetUsPerRequestAtCompareRate: Partial<Record<ModeName, number | null>>;
+  eventLoopNetUsPerRequestAtCompareRate: Partial<Record<EmbeddedModeName, number | null>>;
   /** (c) / (a) of the net main-thread event-loop µs per request at compareAtRate. */
   eventLoopNetRatioInfergateOverOrtMain: number | null;
   /** (c) / (a) of the raw figure (generator cost included in both). */
@@ -56,8 +55,8 @@ export interface EmbeddedSummary {
    */
   loadedRate: number;
   /** Main-thread on-CPU µs per request less the baseline's, at compareAtRate and at loadedRate. */
-  mainThreadCpuNetUsPerRequestAtCompareRate: Partial<Record<ModeName, number | null>>;
-  mainThreadCpuNetUsPerRequestAtLoadedRate: Partial<Record<ModeName, number | null>>;
+  mainThreadCpuNetUsPerRequestAtCompareRate: Partial<Record<EmbeddedModeName, number | null>>;
+  mainThreadCpuNetUsPerRequestAtLoadedRate: Partial<Record<EmbeddedModeName, number | null>>;
 }
 
 export interface EmbeddedResult {
@@ -65,7 +64,7 @@ export interface EmbeddedResult {
   loadAverageAfter: number[];
   elapsedS: number;
   settings: EmbeddedSettings;
-  modes: ModeReport[];
+  modes: ModeReport<EmbeddedModeName>[];
   summary: EmbeddedSummary;
 }
 
@@ -96,9 +95,9 @@ export async function runEmbeddedBench(options: EmbeddedOptions): Promise<Embedd
   const started = performance.now();
   const machine = machineInfo();
   const settings = embeddedSettings(options);
-  const reports: ModeReport[] = [];
+  const reports: ModeReport<EmbeddedModeName>[] = [];
   for (const mode of options.modes) {
-    const info = MODES.find((m) => m.name === mode);
+    const info = EMBEDDED_MODES.find((m) => m.name === mode);
     process.stderr.write(`${info?.label ?? mode}\n`);
     reports.push(await runMode(mode, settings));
   }
@@ -113,8 +112,8 @@ export async function runEmbeddedBench(options: EmbeddedOptions): Promise<Embedd
   };
 }
 
-function runMode(mode: ModeName, s: EmbeddedSettings): Promise<ModeReport> {
-  const config: RunnerConfig = {
+function runMode(mode: EmbeddedModeName, s: EmbeddedSettings): Promise<ModeReport<EmbeddedModeName>> {
+  const config: RunnerConfig<EmbeddedModeName> = {
     mode,
     threads: s.piscinaThreads,
     sloP99Ms: s.sloP99Ms,
@@ -130,36 +129,11 @@ function runMode(mode: ModeName, s: EmbeddedSettings): Promise<ModeReport> {
     warmRequests: s.warmRequests,
     confirmFailures: s.confirmFailures,
   };
-  const runner = path.join(__dirname, 'modes', 'runner.js');
-  const child = spawn(process.execPath, ['--expose-gc', runner, JSON.stringify(config)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve) => {
-    let message: Partial<ModeReport> | undefined;
-    child.on('message', (m) => (message = m as Partial<ModeReport>));
-    child.on('error', (err) => (message = { crash: err.message }));
-    child.on('close', (code, signal) => {
-      if (message && message.crash === undefined && Array.isArray(message.steps)) return resolve(message as ModeReport);
-      const info = MODES.find((m) => m.name === mode);
-      resolve({
-        mode,
-        label: info?.label ?? mode,
-        description: info?.description ?? '',
-        threads: null,
-        steps: [],
-        maxRateAtSlo: null,
-        lowestFailingRate: null,
-        meanBatchSize: null,
-        errors: 0,
-        firstError: null,
-        crash: message?.crash ?? `runner exited with ${signal ?? `code ${code}`} and no report`,
-      });
-    });
-  });
+  return runModeProcess(config);
 }
 
 /** Sets each step's net host costs: its µs per request less the baseline's at the same rate. */
-function subtractBaseline(reports: ModeReport[]): void {
+function subtractBaseline(reports: ModeReport<EmbeddedModeName>[]): void {
   const baseline = reports.find((r) => r.mode === 'baseline');
   const net = (raw: number | null, base: number | null | undefined) =>
     base != null && raw !== null ? Math.round((raw - base) * 10) / 10 : null;
@@ -172,8 +146,8 @@ function subtractBaseline(reports: ModeReport[]): void {
   }
 }
 
-function summarize(reports: ModeReport[]): EmbeddedSummary {
-  const byMode = (m: ModeName) => reports.find((r) => r.mode === m && r.crash === undefined);
+function summarize(reports: ModeReport<EmbeddedModeName>[]): EmbeddedSummary {
+  const byMode = (m: EmbeddedModeName) => reports.find((r) => r.mode === m && r.crash === undefined);
   const maxRateAtSlo: EmbeddedSummary['maxRateAtSlo'] = {};
   const loopUs: EmbeddedSummary['eventLoopUsPerRequestAtCompareRate'] = {};
   const netUs: EmbeddedSummary['eventLoopNetUsPerRequestAtCompareRate'] = {};
@@ -215,8 +189,8 @@ export function parseEmbeddedArgs(args: readonly string[]): EmbeddedOptions {
   const threadsText = value('threads');
   const threads = threadsText === undefined ? os.availableParallelism() : Number(threadsText);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got "${threadsText}"`);
-  const names = MODES.map((m) => m.name);
-  const modes = (value('modes')?.split(',') ?? names) as ModeName[];
+  const names = EMBEDDED_MODES.map((m) => m.name);
+  const modes = (value('modes')?.split(',') ?? names) as EmbeddedModeName[];
   for (const m of modes) if (!names.includes(m)) throw new Error(`--modes: unknown mode "${m}" (modes: ${names.join(', ')})`);
   return { quick: args.includes('--quick'), threads, modes };
 }

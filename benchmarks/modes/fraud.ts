@@ -1,4 +1,4 @@
-// The example fraud model as the embedded benchmark uses it: its files, its output, and the pool of
+// The example fraud model as the benchmarks use it: its files, its output, and the pool of
 // records sent to it (the raw rows of the golden fixture, missing values and unseen categories
 // included), cycled in order.
 
@@ -14,6 +14,9 @@ export const PREPROCESS_FILE = path.join(MODEL_DIR, 'preprocess.json');
 /** config.pbtxt: infergate.score_output and infergate.score_index. */
 export const SCORE_OUTPUT = 'probabilities';
 export const SCORE_INDEX = 1;
+/** The same model as Triton serves it (scripts/triton/repository/fraud, version 1). */
+export const TRITON_MODEL = 'fraud';
+export const TRITON_VERSION = '1';
 
 export function recordPool(): unknown[] {
   const file = path.join(ROOT, 'test', 'fixtures', 'fraud', 'golden.json');

@@ -1,13 +1,16 @@
-// What embedded.ts sends a mode runner (as its one argument, JSON) and what the runner sends back
-// (one IPC message).
+// What a scenario (embedded.ts, triton.ts) sends a mode runner (as its one argument, JSON) and what
+// the runner sends back (one IPC message).
 
 import type { OpenLoopOptions } from '../open-loop';
 import type { Phase, RatePlan } from '../rate-search';
 import type { ModeName } from './mode';
+import type { TritonIntervalStats } from './triton-statistics';
 
-export interface RunnerConfig {
-  mode: ModeName;
+export interface RunnerConfig<N extends ModeName = ModeName> {
+  mode: N;
   threads: number;
+  /** "host:port" of the Triton server's gRPC endpoint, for the modes that forward to one. */
+  tritonEndpoint?: string;
   /** The latency objective a step must meet to pass. */
   sloP99Ms: number;
   plan: RatePlan;
@@ -51,10 +54,12 @@ export interface StepReport {
   cpuCores: number;
   /** rows / batches over the step (warmup and drain included); null where the mode has no stats. */
   meanBatchSize: number | null;
+  /** The Triton server's own view of the step (warmup and drain included); only for modes that forward to one. */
+  triton?: TritonIntervalStats | null;
 }
 
-export interface ModeReport {
-  mode: ModeName;
+export interface ModeReport<N extends ModeName = ModeName> {
+  mode: N;
   label: string;
   description: string;
   /** Worker threads; null for modes without a pool of their own. */
@@ -68,6 +73,8 @@ export interface ModeReport {
   meanBatchSize: number | null;
   errors: number;
   firstError: string | null;
+  /** The Triton server's own view over all steps; only for modes that forward to one. */
+  triton?: TritonIntervalStats | null;
   /** Set when the runner itself failed (then steps may be incomplete). */
   crash?: string;
 }

@@ -1,25 +1,42 @@
-// One mode of the embedded benchmark, run in a process of its own (embedded.ts spawns
+// One mode of a benchmark scenario, run in a process of its own (spawn-runner.ts starts
 // `node runner.js '<RunnerConfig JSON>'` with an IPC channel): opens the mode, warms it, runs the
 // ladder and the rate search, sends back a ModeReport and exits.
 
 import { runOpenLoop } from '../open-loop';
 import { searchRates } from '../rate-search';
 import { openInfergate } from './infergate';
-import { type BatchCounters, MODES, type ModeHandle } from './mode';
+import { type BatchCounters, MODES, type ModeHandle, type ModeName } from './mode';
 import { openOrtMain } from './ort-main';
 import { openPiscina } from './piscina';
 import type { ModeReport, RunnerConfig, StepReport } from './protocol';
+import { openTritonBatched } from './triton-batched';
+import { openTritonPerRequest } from './triton-per-request';
+import { type TritonCounters, tritonInterval } from './triton-statistics';
 
-async function open(config: RunnerConfig): Promise<ModeHandle> {
-  switch (config.mode) {
-    case 'baseline':
-      return { send: () => Promise.resolve(), close: async () => undefined };
-    case 'ort-main':
-      return openOrtMain();
-    case 'piscina':
-      return openPiscina({ threads: config.threads });
-    case 'infergate':
-      return openInfergate();
+/** How each mode is opened; a Record, so a mode added to ModeName cannot be left without one. */
+const OPENERS: Record<ModeName, (config: RunnerConfig) => Promise<ModeHandle>> = {
+  baseline: async () => ({ send: () => Promise.resolve(), close: async () => undefined }),
+  'ort-main': () => openOrtMain(),
+  piscina: (config) => openPiscina({ threads: config.threads }),
+  infergate: () => openInfergate(),
+  'triton-per-request': (config) => openTritonPerRequest(tritonEndpoint(config)),
+  'triton-batched': (config) => openTritonBatched(tritonEndpoint(config), false),
+  'triton-shm': (config) => openTritonBatched(tritonEndpoint(config), true),
+};
+
+function tritonEndpoint(config: RunnerConfig): string {
+  const e = config.tritonEndpoint;
+  if (typeof e !== 'string' || e === '') throw new Error(`mode "${config.mode}" needs RunnerConfig.tritonEndpoint ("host:port" of Triton's gRPC endpoint)`);
+  return e;
+}
+
+/** The server's counters, or undefined when the mode has none or the server would not say. */
+async function readTriton(handle: ModeHandle): Promise<TritonCounters | undefined> {
+  try {
+    return await handle.tritonCounters?.();
+  } catch (err) {
+    process.stderr.write(`runner: ${(err as Error).message}\n`);
+    return undefined;
   }
 }
 
@@ -49,6 +66,7 @@ async function runRate(handle: ModeHandle, config: RunnerConfig, rate: number, p
 
 async function runStep(handle: ModeHandle, config: RunnerConfig, rate: number, phase: StepReport['phase'], attempt: number): Promise<Step> {
   (globalThis as { gc?: () => void }).gc?.();
+  const tritonBefore = await readTriton(handle);
   const before = handle.counters?.();
   const r = await runOpenLoop(() => handle.send(), {
     ...config.step,
@@ -56,6 +74,7 @@ async function runStep(handle: ModeHandle, config: RunnerConfig, rate: number, p
     ...(phase === 'search' ? { failFastAboveMs: config.sloP99Ms } : {}),
   });
   const after = handle.counters?.();
+  const tritonAfter = await readTriton(handle);
   const slo = config.sloP99Ms;
   const failReason =
     r.aborted ??
@@ -92,11 +111,13 @@ async function runStep(handle: ModeHandle, config: RunnerConfig, rate: number, p
     cpuCores: r.host.cpuCores,
     meanBatchSize: batchMean(before, after),
   };
+  if (handle.tritonCounters) step.triton = tritonInterval(tritonBefore, tritonAfter);
   if (r.firstError !== undefined) step.firstError = r.firstError;
   process.stderr.write(
     `  [${config.mode}] ${phase}${attempt > 1 ? ` (try ${attempt})` : ''} ${rate}/s: p50 ${step.p50Ms} p99 ${step.p99Ms} max ${step.maxMs} ms, ` +
       `loop ${step.eventLoopUsPerRequest ?? '-'} µs/req, main cpu ${step.mainThreadCpuUsPerRequest ?? '-'} µs/req, cpu ${step.cpuCores}` +
-      `${step.meanBatchSize === null ? '' : `, batch ${step.meanBatchSize}`} → ${step.pass ? 'pass' : `FAIL (${step.failReason})`}\n`,
+      `${step.meanBatchSize === null ? '' : `, batch ${step.meanBatchSize}`}` +
+      `${step.triton ? `, triton rows/exec ${step.triton.rowsPerExecution ?? '-'}` : ''} → ${step.pass ? 'pass' : `FAIL (${step.failReason})`}\n`,
   );
   return step;
 }
@@ -105,9 +126,10 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '') as RunnerConfig;
   const info = MODES.find((m) => m.name === config.mode);
   if (!info) throw new Error(`unknown mode "${config.mode}"`);
-  const handle = await open(config);
+  const handle = await OPENERS[config.mode](config);
   await warm(handle, config.warmRequests);
   const first = handle.counters?.();
+  const tritonFirst = await readTriton(handle);
   const outcome = await searchRates(
     config.plan,
     (rate, phase) => runRate(handle, config, rate, phase),
@@ -115,6 +137,7 @@ async function main(): Promise<void> {
   );
   const steps = outcome.steps.flat();
   const last = handle.counters?.();
+  const tritonLast = await readTriton(handle);
   await handle.close();
   const firstError = steps.find((s) => s.firstError !== undefined)?.firstError ?? null;
   const report: ModeReport = {
@@ -129,11 +152,12 @@ async function main(): Promise<void> {
     errors: steps.reduce((n, s) => n + s.errors, 0),
     firstError,
   };
+  if (handle.tritonCounters) report.triton = tritonInterval(tritonFirst, tritonLast);
   send(report);
 }
 
 function send(message: unknown): void {
-  if (!process.send) throw new Error('runner.js must be started with an IPC channel (by embedded.ts)');
+  if (!process.send) throw new Error('runner.js must be started with an IPC channel (by spawn-runner.ts)');
   process.send(message, () => process.exit(0));
 }
 
