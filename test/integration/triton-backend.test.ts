@@ -434,6 +434,28 @@ describe('Triton backend (real tritonserver)', { timeout: 600_000 }, () => {
     }
   });
 
+  it('calls beyond the pool\'s capacity wait in a bounded queue; past it, resource_exhausted at once', async () => {
+    const rt = await Runtime.load({
+      repository: repo,
+      models: ['slow'],
+      logger: new MemoryLogger(),
+      triton: { endpoints: [cluster.replicas[0]!.grpcAddress], maxOutstandingPerReplica: 1, healthIntervalMs: 60_000 },
+    });
+    try {
+      const t: Tensor = { datatype: 'FP32', shape: [1, 1], data: new Float32Array([5]) };
+      // Capacity 1: one call in flight, four waiting (four per slot), the rest refused.
+      const calls = Array.from({ length: 7 }, () =>
+        rt.model('slow').inferTensors({ IN: t }, { parameters: { delay_ms: 100 } }).then(
+          (r) => Array.from(r.outputs.OUT!.data as Float32Array),
+          (e: unknown) => (e as InferError).code,
+        ),
+      );
+      assert.deepEqual(await Promise.all(calls), [[5], [5], [5], [5], [5], 'resource_exhausted', 'resource_exhausted']);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('deadlines: a batch slower than its requests\' deadline answers deadline_exceeded; cancellation cancels', async () => {
     const rt = await Runtime.load({ repository: repo, models: ['slow'], logger: new MemoryLogger(), triton: { endpoints: endpoints(cluster), ...fast } });
     try {

@@ -13,6 +13,10 @@ import type { InferRequestInit } from './request-types';
 import { Replica, TritonCallError } from './replica';
 
 const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+const RESOURCE_EXHAUSTED = 8;
+/** Calls that may wait for a slot, per slot of capacity. */
+const WAITERS_PER_SLOT = 4;
 import type { ResolvedTritonClientOptions } from './triton-options';
 
 export interface WatchedModel {
@@ -48,6 +52,8 @@ export class ReplicaPool {
   private probing: Promise<void> | undefined;
   private wasAvailable: boolean | undefined;
   private rotation = 0;
+  private inFlight = 0;
+  private readonly waiters: { resolve: () => void; timer: NodeJS.Timeout | undefined }[] = [];
   private closed = false;
   retries = 0;
 
@@ -121,7 +127,8 @@ export class ReplicaPool {
   }
 
   private async probeReplica(r: Replica): Promise<void> {
-    const deadline = performance.now() + Math.max(this.options.healthIntervalMs, 1000);
+    const started = performance.now();
+    const deadline = started + Math.max(this.options.healthIntervalMs, 1000);
     try {
       const server = await r.call<{ ready: boolean }>('ServerReady', {}, deadline);
       if (!server.ready) throw new Error('ServerReady answered not ready');
@@ -137,6 +144,9 @@ export class ReplicaPool {
         r.health = 'ready';
       }
     } catch (err) {
+      // A probe that timed out behind a backlog on the shared channel, while calls keep succeeding,
+      // says the replica is busy, not down.
+      if (err instanceof TritonCallError && err.grpcCode === DEADLINE_EXCEEDED && r.health === 'ready' && r.lastSuccessAt >= started) return;
       r.lastError = (err as Error).message;
       if (r.health !== 'ejected') {
         this.log.log('warn', 'triton.replica_ejected', { endpoint: r.endpoint, reason: r.lastError });
@@ -182,6 +192,50 @@ export class ReplicaPool {
    * `deadlineAt` (ms, performance.now()'s clock) and maxAttempts.
    */
   async infer(request: InferRequestInit, deadlineAt: number, signal?: AbortSignal): Promise<ModelInferResponse> {
+    await this.admit(deadlineAt);
+    try {
+      return await this.send(request, deadlineAt, signal);
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * Bounds the calls in flight to the pool's capacity; past it a call waits its turn in a bounded
+   * FIFO (resource_exhausted beyond that, or when its deadline passes while it waits). Keeps a
+   * backlog in infergate, where it is bounded and ordered, not queued on the channels.
+   */
+  private admit(deadlineAt: number): Promise<void> {
+    if (this.inFlight < this.capacity) {
+      this.inFlight++;
+      return Promise.resolve();
+    }
+    if (this.waiters.length >= this.capacity * WAITERS_PER_SLOT) {
+      return Promise.reject(new TritonCallError('-', 'ModelInfer', RESOURCE_EXHAUSTED, `${this.inFlight} calls in flight and ${this.waiters.length} waiting: the Triton pool is full`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter = { resolve, timer: undefined as NodeJS.Timeout | undefined };
+      waiter.timer = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new TritonCallError('-', 'ModelInfer', DEADLINE_EXCEEDED, 'the deadline passed while the call waited for a free slot'));
+      }, Math.max(0, deadlineAt - performance.now()));
+      waiter.timer.unref();
+      this.waiters.push(waiter);
+    });
+  }
+
+  private release(): void {
+    const next = this.waiters.shift();
+    if (next) {
+      clearTimeout(next.timer);
+      next.resolve();
+    } else {
+      this.inFlight--;
+    }
+  }
+
+  private async send(request: InferRequestInit, deadlineAt: number, signal?: AbortSignal): Promise<ModelInferResponse> {
     const tried = new Set<Replica>();
     let last: Error | undefined;
     for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {

@@ -56,6 +56,8 @@ export class Replica {
   /** ModelInfer calls sent, and those that failed (probes and registrations are not counted). */
   calls = 0;
   failures = 0;
+  /** When a call last succeeded (performance.now()): a busy replica whose probe is slow still answers. */
+  lastSuccessAt = -Infinity;
   private readonly client: grpc.Client;
   private readonly metadata: grpc.Metadata;
 
@@ -108,6 +110,7 @@ export class Replica {
           if (counted) this.failures++;
           reject(new TritonCallError(this.endpoint, method, err.code, err.details || err.message));
         } else {
+          this.lastSuccessAt = performance.now();
           resolve(response as Res);
         }
       });
