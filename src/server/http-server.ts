@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { invalidArgument, notFound } from '../errors';
 import type { Runtime } from '../runtime/runtime';
 import type { Ingress, Principal } from './ingress/ingress';
+import { HttpLifecycle } from './http-lifecycle';
 import { DEFAULT_MAX_BODY_BYTES } from './json-body';
 import type { SharedMemoryRegistry } from './shared-memory-registry';
 import { inferRoutes } from './http/infer-routes';
@@ -51,8 +52,7 @@ export class HttpServer {
   private readonly server: http.Server;
   private readonly routes: Route[];
   private readonly ctx: ServerContext;
-  private inFlight = 0;
-  private idle: (() => void) | undefined;
+  private readonly lifecycle: HttpLifecycle;
 
   constructor(
     runtime: Runtime,
@@ -92,6 +92,7 @@ export class HttpServer {
         )
       : http.createServer(onRequest);
     this.server.keepAliveTimeout = 5000;
+    this.lifecycle = new HttpLifecycle(this.server);
   }
 
   /** "https" with TLS, else "http". */
@@ -101,35 +102,23 @@ export class HttpServer {
 
   /** Starts listening; resolves with the bound address (useful with port 0). */
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 8000, this.options.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return this.lifecycle.listen(this.options.port ?? 8000, this.options.host ?? '127.0.0.1');
   }
 
   /** Stops accepting connections, waits for requests in flight to be answered, closes sockets. */
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
-    this.server.closeAllConnections();
-    await closed;
+  close(): Promise<void> {
+    return this.lifecycle.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    this.inFlight++;
+    const done = this.lifecycle.begin();
     let reply: Reply;
     try {
       reply = await this.dispatch(req);
     } catch (err) {
       reply = errorReply(req, res, err);
     }
-    writeReply(res, reply, () => {
-      if (--this.inFlight === 0 && this.idle) this.idle();
-    });
+    writeReply(res, reply, done);
   }
 
   private async dispatch(req: http.IncomingMessage): Promise<Reply> {

@@ -4,6 +4,7 @@
 
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HttpLifecycle } from './http-lifecycle';
 import type { InferenceMetrics } from '../observability/metrics';
 
 export interface MetricsServerOptions {
@@ -18,14 +19,14 @@ const MAX_CONCURRENT_SCRAPES = 4;
 
 export class MetricsServer {
   private readonly server: http.Server;
-  private inFlight = 0;
-  private idle: (() => void) | undefined;
+  private readonly lifecycle: HttpLifecycle;
 
   constructor(
     private readonly metrics: InferenceMetrics,
     private readonly options: MetricsServerOptions = {},
   ) {
     this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.lifecycle = new HttpLifecycle(this.server);
     this.server.keepAliveTimeout = 5000;
     // A scrape is one small GET: a client that takes longer than this to send it is dropped.
     this.server.headersTimeout = 10_000;
@@ -34,30 +35,16 @@ export class MetricsServer {
 
   /** Starts listening; resolves with the bound address (useful with port 0). */
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 8002, this.options.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return this.lifecycle.listen(this.options.port ?? 8002, this.options.host ?? '127.0.0.1');
   }
 
   /** Stops accepting connections, finishes the scrapes in flight, closes every socket. */
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
-    this.server.closeAllConnections();
-    await closed;
+  close(): Promise<void> {
+    return this.lifecycle.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    this.inFlight++;
-    // 'close' comes whether the answer was sent or the client went away first.
-    res.once('close', () => {
-      if (--this.inFlight === 0 && this.idle) this.idle();
-    });
+    this.lifecycle.track(res);
     let status = 200;
     let type = this.metrics.contentType;
     let body: string;
@@ -67,7 +54,7 @@ export class MetricsServer {
     } else if (req.method !== 'GET') {
       res.setHeader('allow', 'GET');
       [status, type, body] = [405, 'text/plain; charset=utf-8', `method ${req.method} is not allowed on /metrics; use GET\n`];
-    } else if (this.inFlight > MAX_CONCURRENT_SCRAPES) {
+    } else if (this.lifecycle.inFlight > MAX_CONCURRENT_SCRAPES) {
       res.setHeader('retry-after', '1');
       [status, type, body] = [503, 'text/plain; charset=utf-8', `more than ${MAX_CONCURRENT_SCRAPES} scrapes at once; retry later\n`];
     } else {
