@@ -111,14 +111,17 @@ export class HttpServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const done = this.lifecycle.begin();
+    // Counted out on 'close', which comes once the response is flushed or its connection is gone:
+    // end()'s callback never runs for a client that left before its answer, and close() would
+    // then wait for that request forever.
+    this.lifecycle.track(res);
     let reply: Reply;
     try {
       reply = await this.dispatch(req);
     } catch (err) {
       reply = errorReply(req, res, err);
     }
-    writeReply(res, reply, done);
+    writeReply(res, reply);
   }
 
   private async dispatch(req: http.IncomingMessage): Promise<Reply> {
