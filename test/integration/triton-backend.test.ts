@@ -146,6 +146,23 @@ describe('Triton backend (real tritonserver)', { timeout: 600_000 }, () => {
     }
   });
 
+  it('each batch carries its priority level and its earliest deadline to Triton', async () => {
+    const rt = await load({ batching: { priorityLevels: 2, defaultPriorityLevel: 2 } });
+    try {
+      const model = rt.model('fraud');
+      // Triton's priority and timeout parameters ride on every forwarded batch; Triton accepts them.
+      const [high, low, timed] = await Promise.all([
+        model.inferMany(ROWS.slice(0, 40), { priority: 1 }),
+        model.inferMany(ROWS.slice(0, 40), { priority: 2 }),
+        model.inferMany(ROWS.slice(0, 40), { timeoutMicroseconds: 30_000_000 }),
+      ]);
+      for (const got of [high, low, timed]) assertScoresMatch(got, expected.slice(0, 40));
+      assert.equal(model.stats().backend.failedBatches, 0);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('every datatype round-trips through the identity model (FP32, FP16 raw, INT64, BOOL, BYTES)', async () => {
     const rt = await Runtime.load({
       repository: repo,
