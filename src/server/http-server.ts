@@ -121,15 +121,19 @@ export class HttpServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.inFlight++;
+    // Counted out on 'close', which comes once the response is flushed or its connection is gone:
+    // end()'s callback never runs for a client that left before its answer, and close() would
+    // then wait for that request forever.
+    res.once('close', () => {
+      if (--this.inFlight === 0 && this.idle) this.idle();
+    });
     let reply: Reply;
     try {
       reply = await this.dispatch(req);
     } catch (err) {
       reply = errorReply(req, res, err);
     }
-    writeReply(res, reply, () => {
-      if (--this.inFlight === 0 && this.idle) this.idle();
-    });
+    writeReply(res, reply);
   }
 
   private async dispatch(req: http.IncomingMessage): Promise<Reply> {

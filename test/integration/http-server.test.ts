@@ -5,8 +5,10 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CLI, FIXTURES, MODELS, ROOT } from '../helpers';
+import { tcpState } from '../support/tcp-connections';
 
 const example = JSON.parse(readFileSync(path.join(MODELS, 'fraud', 'example.json'), 'utf8')) as Record<string, unknown>;
 const golden = JSON.parse(readFileSync(path.join(FIXTURES, 'fraud', 'golden.json'), 'utf8')) as {
@@ -24,6 +26,7 @@ interface Reply {
 interface Server {
   proc: ChildProcessWithoutNullStreams;
   url: string;
+  metricsUrl: string;
   stderr: string[];
   exit: Promise<number | null>;
 }
@@ -34,16 +37,16 @@ async function startServer(...extra: string[]): Promise<Server> {
   const stderr: string[] = [];
   proc.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, metricsUrl] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
     proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /infergate ready: (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1] as string);
+      const m = /infergate ready: (http:\/\/\S+) .*metrics=(\S+)/.exec(out);
+      if (m) resolve([m[1] as string, m[2] as string]);
     });
     void exit.then((code) => reject(new Error(`server exited with ${code} before ready: ${stderr.join('')}`)));
   });
-  return { proc, url, stderr, exit };
+  return { proc, url, metricsUrl, stderr, exit };
 }
 
 function request(url: string, method: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
@@ -58,6 +61,16 @@ function request(url: string, method: string, body?: string | Buffer, headers: R
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+function metricsText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    }).on('error', reject);
   });
 }
 
@@ -200,6 +213,32 @@ describe('infergate serve shutdown', () => {
     });
     assert.equal(await reply, 200);
     assert.equal(await server.exit, 0);
+  });
+});
+
+describe('infergate serve shutdown after a client left', () => {
+  it('on SIGTERM answers into the void for a client that left before its answer, and exits 0', { timeout: 120_000 }, async () => {
+    // A queue delay so long that only shutdown seals the batch: the request waits while its client leaves.
+    const server = await startServer('--max-queue-delay-us', '600000000');
+    const req = http.request(`${server.url}/v1/models/fraud/score`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => undefined); // the destroy() below
+    const socket = new Promise<Socket>((resolve) => req.on('socket', resolve));
+    req.end(JSON.stringify(example));
+    const queued = async () => /^infergate_queue_depth\{model="fraud"\} 1$/m.test(await metricsText(server.metricsUrl));
+    while (!(await queued())) await new Promise((r) => setTimeout(r, 10));
+    const s = await socket;
+    const [clientPort, serverPort] = [s.localPort as number, s.remotePort as number];
+    s.destroy();
+    // Until the server has closed its end: its answer will then meet a connection that is gone.
+    while (['ESTABLISHED', 'CLOSE_WAIT'].includes(tcpState(serverPort, clientPort) ?? '')) await new Promise((r) => setTimeout(r, 10));
+    server.proc.kill('SIGTERM');
+    // Bounded, so that a server stuck in its shutdown fails the test instead of outliving it.
+    let guard: NodeJS.Timeout | undefined;
+    const stuck = new Promise<'stuck'>((resolve) => (guard = setTimeout(() => resolve('stuck'), 60_000)));
+    const outcome = await Promise.race([server.exit, stuck]);
+    clearTimeout(guard);
+    if (outcome === 'stuck') server.proc.kill('SIGKILL');
+    assert.equal(outcome, 0, `after SIGTERM the server ${outcome === 'stuck' ? 'was still running a minute later' : `exited with ${outcome}`}: ${server.stderr.join('')}`);
   });
 });
 

@@ -17,18 +17,18 @@ export function errorReply(req: IncomingMessage, res: ServerResponse, err: unkno
   return { status: httpStatusOf(e.code), json: body };
 }
 
-/** Sends `reply`; `done` runs once the response is flushed. */
-export function writeReply(res: ServerResponse, reply: Reply, done: () => void): void {
+/** Sends `reply`. The response's 'close' event says when it is done (or its client gone). */
+export function writeReply(res: ServerResponse, reply: Reply): void {
   if ('empty' in reply) {
     res.writeHead(reply.status, { 'content-type': JSON_TYPE, 'content-length': 0 });
-    res.end(done);
+    res.end();
     return;
   }
   if ('inference' in reply) {
     const { header, binary } = reply.inference;
     if (binary.length === 0) {
       res.writeHead(reply.status, { 'content-type': JSON_TYPE, 'content-length': header.length });
-      res.end(header, done);
+      res.end(header);
       return;
     }
     // The binary tensor data extension: the JSON header's length, then the tensors back to back.
@@ -40,10 +40,10 @@ export function writeReply(res: ServerResponse, reply: Reply, done: () => void):
     });
     res.write(header);
     for (const b of binary) res.write(b);
-    res.end(done);
+    res.end();
     return;
   }
   const text = JSON.stringify(reply.json);
   res.writeHead(reply.status, { ...reply.headers, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
-  res.end(text, done);
+  res.end(text);
 }
