@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { parseEmbeddedArgs, runEmbeddedBench } from './embedded';
 import { embeddedMarkdown } from './embedded-report';
 import { preprocessMarkdown, runPreprocessBench } from './preprocess';
+import { serveScenario } from './serve';
 
 interface Outcome {
   result: object;
@@ -21,6 +22,7 @@ const SCENARIOS: Record<string, (args: string[], command: string) => Promise<Out
     const result = await runEmbeddedBench(parseEmbeddedArgs(args));
     return { result, markdown: embeddedMarkdown(result, command) };
   },
+  serve: serveScenario,
 };
 
 async function main(): Promise<void> {
