@@ -9,6 +9,7 @@ import { embeddedMarkdown } from './embedded-report';
 import { preprocessMarkdown, runPreprocessBench } from './preprocess';
 import { parseTritonArgs, runTritonBench } from './triton';
 import { tritonMarkdown } from './triton-report';
+import { serveScenario } from './serve';
 
 interface Outcome {
   result: object;
@@ -28,6 +29,7 @@ const SCENARIOS: Record<string, (args: string[], command: string) => Promise<Out
     const result = await runTritonBench(parseTritonArgs(args.filter((a) => a.startsWith('--'))));
     return { result, markdown: tritonMarkdown(result, command) };
   },
+  serve: serveScenario,
 };
 
 async function main(): Promise<void> {

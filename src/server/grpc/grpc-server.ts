@@ -189,7 +189,12 @@ export class GrpcServer {
       }
       this.callsInFlight++;
       const abort = new AbortController();
-      call.on('cancelled', () => abort.abort());
+      // grpc-js also says 'cancelled' when a finished call's stream closes: only a call still being
+      // handled is aborted.
+      let answered = false;
+      call.on('cancelled', () => {
+        if (!answered) abort.abort();
+      });
       const request = call.request as unknown as Parameters<UnaryHandler<M>>[0];
       new Promise<MessageInit<unknown>>((resolve) => {
         const principal = this.access.authenticate(call.metadata);
@@ -198,8 +203,14 @@ export class GrpcServer {
         resolve(handler(request, { principal, signal: abort.signal }) as MessageInit<unknown>);
       })
         .then(
-          (response) => callback(null, response),
-          (err: unknown) => fail(callStatusOf(err, method, this.logger)),
+          (response) => {
+            answered = true;
+            callback(null, response);
+          },
+          (err: unknown) => {
+            answered = true;
+            fail(callStatusOf(err, method, this.logger));
+          },
         )
         // grpc-js answers a response it cannot serialise itself; anything else thrown here is a bug.
         .catch((err: unknown) => this.logger.log('error', 'grpc.internal_error', { method, error: String(err) }))
