@@ -1,30 +1,15 @@
 // CPU time of other processes (Triton and its backend stubs, infergate) from Linux /proc, so that a
 // step can say where the machine's two cores went. Processes that are gone count as zero.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { procStat } from '../test/support/processes';
 import type { CpuWatch } from './serve-jobs';
 
 /** Linux reports utime and stime in clock ticks of 1/100 s on every mainstream kernel build (USER_HZ). */
 const TICKS_PER_SECOND = 100;
 
-interface ProcStat {
-  pgrp: number;
-  ticks: number;
-}
-
-function stat(pid: number): ProcStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...":
-  // comm may hold spaces and parentheses, so count fields after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { pgrp: Number(fields[2]), ticks: Number(fields[11]) + Number(fields[12]) };
-}
+const stat = procStat;
 
 function groupTicks(pgid: number): number {
   let ticks = 0;

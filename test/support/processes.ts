@@ -3,9 +3,16 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 
-interface ProcStat {
+export interface ProcStat {
   state: string;
   pgrp: number;
+  /** utime + stime, in clock ticks (USER_HZ, 1/100 s). */
+  ticks: number;
+}
+
+/** A process's /proc/<pid>/stat, or undefined when it is gone. */
+export function procStat(pid: number): ProcStat | undefined {
+  return stat(pid);
 }
 
 function stat(pid: number): ProcStat | undefined {
@@ -17,7 +24,7 @@ function stat(pid: number): ProcStat | undefined {
   }
   // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] as string, pgrp: Number(fields[2]) };
+  return { state: fields[0] as string, pgrp: Number(fields[2]), ticks: Number(fields[11]) + Number(fields[12]) };
 }
 
 export function isAlive(pid: number): boolean {
