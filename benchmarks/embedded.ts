@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { EVENT_LOOP_DELAY_RESOLUTION_MS } from './host-meter';
 import { type MachineInfo, machineInfo } from './machine';
 import { EMBEDDED_MODES, type EmbeddedModeName } from './modes/mode';
-import type { ModeReport, RunnerConfig } from './modes/protocol';
+import { type ModeReport, type RunnerConfig, type StepSettings, stepOptions } from './modes/protocol';
 import { runModeProcess } from './modes/spawn-runner';
 
 export interface EmbeddedOptions {
@@ -20,18 +20,7 @@ export interface EmbeddedOptions {
   modes: EmbeddedModeName[];
 }
 
-export interface EmbeddedSettings {
-  sloP99Ms: number;
-  ladder: number[];
-  bisections: number;
-  maxRate: number;
-  warmupMs: number;
-  durationMs: number;
-  maxOutstanding: number;
-  abortLatencyMs: number;
-  drainTimeoutMs: number;
-  warmRequests: number;
-  confirmFailures: boolean;
+export interface EmbeddedSettings extends StepSettings {
   piscinaThreads: number;
   eventLoopDelayResolutionMs: number;
 }
@@ -119,13 +108,7 @@ function runMode(mode: EmbeddedModeName, s: EmbeddedSettings): Promise<ModeRepor
     sloP99Ms: s.sloP99Ms,
     // The baseline cannot fail a rate that matters; it only runs the ladder, for subtraction.
     plan: mode === 'baseline' ? { ladder: s.ladder, bisections: 0, maxRate: 0 } : { ladder: s.ladder, bisections: s.bisections, maxRate: s.maxRate },
-    step: {
-      warmupMs: s.warmupMs,
-      durationMs: s.durationMs,
-      maxOutstanding: s.maxOutstanding,
-      abortLatencyMs: s.abortLatencyMs,
-      drainTimeoutMs: s.drainTimeoutMs,
-    },
+    step: stepOptions(s),
     warmRequests: s.warmRequests,
     confirmFailures: s.confirmFailures,
   };

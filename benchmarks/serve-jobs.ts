@@ -5,6 +5,7 @@ import type { LatencySummary } from './latency-histogram';
 import type { OpenLoopOptions } from './open-loop';
 import type { Phase, RatePlan } from './rate-search';
 import type { TritonCounters } from './triton-statistics';
+import type { AutocannonOutcome } from './serve-autocannon';
 
 export type Protocol = 'grpc' | 'http';
 
@@ -108,20 +109,9 @@ export interface StepReport {
   firstError: string | null;
 }
 
-export interface AutocannonReport {
+export interface AutocannonReport extends AutocannonOutcome {
   target: string;
   connections: number;
-  durationS: number;
-  /** 2xx answers / duration. */
-  requestsPerSecond: number;
-  /** autocannon's mean of its per-second samples. */
-  requestsPerSecondMean: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
   cpuCores: Record<string, number>;
   cpuUsPerRequest: Record<string, number>;
   triton: TritonDelta;

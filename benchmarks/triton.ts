@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { startTriton } from '../test/support/triton';
 import { type MachineInfo, machineInfo } from './machine';
 import { TRITON_MODES, type TritonModeName } from './modes/mode';
-import type { ModeReport, RunnerConfig } from './modes/protocol';
+import { type ModeReport, type RunnerConfig, type StepSettings, stepOptions } from './modes/protocol';
 import { runModeProcess } from './modes/spawn-runner';
 
 export interface TritonBenchOptions {
@@ -27,19 +27,8 @@ export interface TritonBenchOptions {
   modes: TritonModeName[];
 }
 
-export interface TritonBenchSettings {
+export interface TritonBenchSettings extends StepSettings {
   rounds: number;
-  sloP99Ms: number;
-  ladder: number[];
-  bisections: number;
-  maxRate: number;
-  warmupMs: number;
-  durationMs: number;
-  maxOutstanding: number;
-  abortLatencyMs: number;
-  drainTimeoutMs: number;
-  warmRequests: number;
-  confirmFailures: boolean;
 }
 
 /** The server as it described itself (HTTP /v2 and the model's /config). */
@@ -163,13 +152,7 @@ function runnerConfig(mode: TritonModeName, s: TritonBenchSettings, endpoint: st
     tritonEndpoint: endpoint,
     sloP99Ms: s.sloP99Ms,
     plan: { ladder: s.ladder, bisections: s.bisections, maxRate: s.maxRate },
-    step: {
-      warmupMs: s.warmupMs,
-      durationMs: s.durationMs,
-      maxOutstanding: s.maxOutstanding,
-      abortLatencyMs: s.abortLatencyMs,
-      drainTimeoutMs: s.drainTimeoutMs,
-    },
+    step: stepOptions(s),
     warmRequests: s.warmRequests,
     confirmFailures: s.confirmFailures,
   };

@@ -6,6 +6,26 @@ import type { Phase, RatePlan } from '../rate-search';
 import type { ModeName } from './mode';
 import type { TritonIntervalStats } from './triton-statistics';
 
+/** The open-loop settings every scenario's steps share (the results files record them). */
+export interface StepSettings {
+  sloP99Ms: number;
+  ladder: number[];
+  bisections: number;
+  maxRate: number;
+  warmupMs: number;
+  durationMs: number;
+  maxOutstanding: number;
+  abortLatencyMs: number;
+  drainTimeoutMs: number;
+  warmRequests: number;
+  confirmFailures: boolean;
+}
+
+/** A runner's step options from a scenario's settings. */
+export function stepOptions(s: StepSettings): Omit<OpenLoopOptions, 'rate' | 'failFastAboveMs'> {
+  return { warmupMs: s.warmupMs, durationMs: s.durationMs, maxOutstanding: s.maxOutstanding, abortLatencyMs: s.abortLatencyMs, drainTimeoutMs: s.drainTimeoutMs };
+}
+
 export interface RunnerConfig<N extends ModeName = ModeName> {
   mode: N;
   threads: number;
