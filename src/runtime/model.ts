@@ -234,16 +234,24 @@ export class Model {
     const width = spec.dims.reduce((a, b) => a * b, 1);
     const out = new Float32Array(rows * width);
     const submit = { ...(options.priority !== undefined ? { priority: options.priority } : {}), ...(options.timeoutMicroseconds !== undefined ? { timeoutMicroseconds: options.timeoutMicroseconds } : {}) };
+    const result = { [spec.name]: { datatype: 'FP32' as const, shape: [rows, ...spec.dims], data: out } };
+    if (rows === 1) {
+      // The common case (batch-of-one clients): one row, one promise, nothing to gather.
+      const answer = client.submitRow(data, 0, out, 0, submit);
+      if (this.draining) this.flushAll();
+      await answer;
+      return result;
+    }
     const answers: Promise<void>[] = [];
     for (let r = 0; r < rows; r++) answers.push(client.submitRow(data, r, out, r, submit));
-    if (this.draining) for (const v of this.byVersion.values()) v.batching?.scheduler.flush();
+    if (this.draining) this.flushAll();
     // A request is atomic: a failing row fails it (the others still run, and are dropped).
     const settled = await Promise.allSettled(answers);
     const failed = settled.filter((x) => x.status === 'rejected') as PromiseRejectedResult[];
     const extra = client.rowsBeyondRequests;
     if (failed.length === 0) {
       extra.succeeded += rows - 1;
-      return { [spec.name]: { datatype: 'FP32', shape: [rows, ...spec.dims], data: out } };
+      return result;
     }
     // Rows refused at admission were never counted natively; the others were, as rows.
     const admitted = failed.filter((x) => !(x.reason instanceof InferError && x.reason.code === 'resource_exhausted')).length;
@@ -252,20 +260,25 @@ export class Model {
     throw failed[0]!.reason;
   }
 
+  /** Seals every version's open batches now. */
+  private flushAll(): void {
+    for (const v of this.byVersion.values()) v.batching?.scheduler.flush();
+  }
+
   /**
    * Shutdown, first step: requests are still taken, but no batch waits for its queue delay any
    * more, so everything admitted finishes promptly (the server drains its connections meanwhile).
    */
   drain(): void {
     this.draining = true;
-    for (const v of this.byVersion.values()) v.batching?.scheduler.flush();
+    this.flushAll();
   }
 
   /** Stops taking requests, waits for those in flight, then releases every version's backend. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       // Requests waiting for company will get none: run their batches now.
-      for (const v of this.byVersion.values()) v.batching?.scheduler.flush();
+      this.flushAll();
       if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
       for (const v of this.byVersion.values()) {
         const client = v.batching?.client;

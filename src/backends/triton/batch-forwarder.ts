@@ -101,8 +101,8 @@ export class BatchForwarder {
     } else if (available && this.degraded) {
       this.degraded = false;
       this.log.log('info', 'triton.recovered', { model: this.target.model, detail: 'a Triton replica is available again; forwarding resumes' });
+      // The executor hands the scheduler back in its default state; its seals come here again.
       this.fallback.release();
-      this.scheduler.setSealedCallbacks(true);
       this.scheduler.onSealed(this.pump);
       this.drain();
     }
