@@ -113,6 +113,17 @@ void PortSink::Deliver(std::span<const sched::Completion> completions) noexcept 
   }
 }
 
+// A JS callback of a thread-safe function threw: report it as Node reports any uncaught exception
+// of a callback. An error without a JS value means the environment can no longer run JS (it is
+// being torn down): nothing is left to report to.
+static void ReportUncaught(napi_env env, const Napi::Error& error) noexcept {
+  try {
+    napi_value value = error.Value();
+    if (value != nullptr) napi_fatal_exception(env, value);
+  } catch (...) {  // reading the error's value failed too: the environment is going away
+  }
+}
+
 void PortSink::CallJs(napi_env env, napi_value callback, void* context, void* data) {
   std::unique_ptr<Delivery> d(static_cast<Delivery*>(data));
   if (env == nullptr || callback == nullptr) return;  // the environment is going away
@@ -120,8 +131,11 @@ void PortSink::CallJs(napi_env env, napi_value callback, void* context, void* da
   const std::size_t n = d->count();
   sink->Delivered(n);
   Napi::Env e(env);
-  Napi::HandleScope scope(e);
+  // Everything that touches JS is inside the try: with C++ exceptions on, a failing N-API call
+  // throws, and an exception escaping a thread-safe function's callback terminates the process.
+  // While the environment is being torn down even opening a handle scope can fail.
   try {
+    Napi::HandleScope scope(e);
     void* bytes = nullptr;
     napi_value buffer;
     check(env, napi_create_arraybuffer(env, d->bytes(), &bytes, &buffer), "creating a delivery buffer");
@@ -141,8 +155,7 @@ void PortSink::CallJs(napi_env env, napi_value callback, void* context, void* da
     }
     Napi::Function(env, callback).Call({tickets, statuses, outputs, messages, tags});
   } catch (const Napi::Error& error) {
-    // The callback threw: report it as Node reports any uncaught exception of a callback.
-    napi_fatal_exception(env, error.Value());
+    ReportUncaught(env, error);
   }
 }
 
@@ -211,15 +224,15 @@ void SealedNotifier::CallJs(napi_env env, napi_value callback, void* context, vo
   handle->notifier->pending_.store(false, std::memory_order_release);
   if (env == nullptr || callback == nullptr) return;
   Napi::Env e(env);
-  Napi::HandleScope scope(e);
   double ready = 0;
   if (auto scheduler = handle->notifier->scheduler_.lock()) {
     ready = static_cast<double>(scheduler->stats().ready_batches);
   }
   try {
+    Napi::HandleScope scope(e);  // inside the try: see PortSink::CallJs
     Napi::Function(env, callback).Call({Napi::Number::New(e, ready)});
   } catch (const Napi::Error& error) {
-    napi_fatal_exception(env, error.Value());
+    ReportUncaught(env, error);
   }
 }
 
