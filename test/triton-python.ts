@@ -1,6 +1,7 @@
-// The Python that carries Triton's own client package (tritonclient), for tests that compare
-// infergate with it. It lives in .venv/triton, which scripts/triton/provision.sh creates; a test
-// that needs it and does not find it provisions it, or fails saying how. It never skips.
+// The Python that carries Triton's own client package (tritonclient) and the other test peers
+// (numpy, scipy), for tests that compare infergate with them. It lives in .venv/triton, which
+// scripts/triton/provision.sh creates; a test that needs it runs the script first, or fails saying
+// how. It never skips.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,12 +20,18 @@ const HOW_TO_PROVISION =
   'Provision it with `bash scripts/triton/provision.sh`, or by hand: ' +
   '`python3 -m venv .venv/triton && .venv/triton/bin/pip install -r scripts/triton/requirements.txt`.';
 
-// A failed provisioning is not retried by every later call of the same test file.
+// A failed provisioning is not retried by every later call of the same test file, and a
+// successful one is not rerun.
 let provisioningFailure: Error | undefined;
+let provisioned = false;
 
-/** The path of the provisioned Python; provisions it first when missing and the script exists. */
+/**
+ * The path of the provisioned Python. The first call in a process runs provision.sh even when the
+ * venv exists: its stamp notices a requirements.txt that changed since (a peer added, say scipy)
+ * and rebuilds the venv; when nothing changed it returns at once.
+ */
 export function tritonPython(): string {
-  if (fs.existsSync(TRITON_PYTHON)) return TRITON_PYTHON;
+  if (provisioned) return TRITON_PYTHON;
   if (provisioningFailure) throw provisioningFailure;
   if (fs.existsSync(PROVISION)) {
     // Output is captured, not inherited: the test runner reads this process's stdout.
@@ -36,8 +43,9 @@ export function tritonPython(): string {
     }
   }
   if (!fs.existsSync(TRITON_PYTHON)) {
-    throw new Error(`This test compares infergate with Triton's Python client, and ${TRITON_PYTHON} is missing. ${HOW_TO_PROVISION}`);
+    throw new Error(`This test compares infergate with Triton's Python peers, and ${TRITON_PYTHON} is missing. ${HOW_TO_PROVISION}`);
   }
+  provisioned = true;
   return TRITON_PYTHON;
 }
 
