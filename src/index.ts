@@ -3,7 +3,16 @@
 export { Runtime, type RuntimeOptions } from './runtime/runtime';
 export { AttachedModel, type SharedModelHandle } from './runtime/attached-model';
 export type { BatchingOptions } from './batching/batching-options';
-export { Model, type ScoreResult, type InferOptions, type TensorInferOptions, type TensorInferResult } from './runtime/model';
+export { Model, type ScoreResult, type InferOptions, type TensorInferOptions, type TensorInferResult, type TrafficChange } from './runtime/model';
+export type { RollbackResult } from './runtime/runtime';
+export type { TrafficPolicy, CanaryPolicy, ShadowPolicy } from './routing/traffic-policy';
+export { canaryBucket } from './routing/canary-split';
+export { ShadowComparator, type ShadowSummary, type ShadowComparatorOptions } from './routing/shadow-comparison';
+export { DriftMonitor, type DriftState, type DriftLevel, type DriftMonitorOptions } from './observability/drift-monitor';
+export { readScoreReference, type ScoreReference } from './observability/score-reference';
+export { populationStabilityIndex, ksStatistic, histogram, equalWidthEdges, type Histogram } from './observability/score-distribution';
+export { PredictionLog, type PredictionLogOptions, type PredictionEntry } from './observability/prediction-log';
+export { renderShadowTable, renderShadowSvg } from './cli/shadow-report';
 export { InferError, type ErrorCode, httpStatusOf, grpcStatusOf } from './errors';
 export { HttpServer, type HttpServerOptions, type HttpTlsOptions } from './server/http-server';
 export { MetricsServer, type MetricsServerOptions } from './server/metrics-server';

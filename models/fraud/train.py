@@ -590,6 +590,8 @@ CONFIG_TEMPLATE = """\
 #   infergate.score_index     the column of that output that is the score (1 = P(fraud)).
 #   infergate.decision_bands  "name:threshold,..." in increasing order; the decision is the band
 #                             with the highest threshold that the score strictly exceeds, else "allow".
+#   infergate.drift.reference the score histogram on held-out data (written by train.py): live
+#                             scores are compared with it (PSI) to detect drift, docs/rollouts.md.
 name: "fraud"
 platform: "onnxruntime_onnx"
 max_batch_size: 256
@@ -611,6 +613,7 @@ parameters {{ key: "infergate.preprocess" value: {{ string_value: "preprocess.js
 parameters {{ key: "infergate.score_output" value: {{ string_value: "probabilities" }} }}
 parameters {{ key: "infergate.score_index" value: {{ string_value: "1" }} }}
 parameters {{ key: "infergate.decision_bands" value: {{ string_value: "{bands}" }} }}
+parameters {{ key: "infergate.drift.reference" value: {{ string_value: "reference_scores.json" }} }}
 """
 
 

@@ -41,6 +41,7 @@ class Delivery {
   float* outputs() noexcept { return reinterpret_cast<float*>(bytes_at(outputs_offset())); }
 
   std::vector<std::string> messages;  // empty unless some status is not ok; then one per row
+  std::uint32_t batch_rows = 0;       // every completion of one delivery comes from one batch
 
  private:
   unsigned char* bytes_at(std::size_t offset) noexcept { return reinterpret_cast<unsigned char*>(block_.get()) + offset; }
@@ -87,6 +88,7 @@ void PortSink::Deliver(std::span<const sched::Completion> completions) noexcept 
   try {
     const std::size_t n = completions.size();
     d = new Delivery(n, output_width_);
+    if (n != 0) d->batch_rows = completions[0].batch_rows;
     for (std::size_t i = 0; i < n; ++i) {
       const sched::Completion& c = completions[i];
       d->tickets()[i] = static_cast<double>(c.ticket);
@@ -153,7 +155,7 @@ void PortSink::CallJs(napi_env env, napi_value callback, void* context, void* da
       }
       messages = list;
     }
-    Napi::Function(env, callback).Call({tickets, statuses, outputs, messages, tags});
+    Napi::Function(env, callback).Call({tickets, statuses, outputs, messages, tags, Napi::Number::New(e, d->batch_rows)});
   } catch (const Napi::Error& error) {
     ReportUncaught(env, error);
   }

@@ -483,6 +483,7 @@ void Scheduler::finish(std::uint32_t index, Status status, std::string_view mess
     request_stats_.answer(c.status == Status::ok, row_latency);
   }
   if (n != 0) request_stats_.answered_at(now);
+  for (std::uint32_t i = 0; i < n; ++i) out[i].batch_rows = n;
   counters_.queue_time_us_sum.fetch_add(queue_time, std::memory_order_relaxed);
   if (failed != 0) counters_.failed_rows.fetch_add(failed, std::memory_order_relaxed);
   if (adaptive_ && status == Status::ok && n != 0) adaptive_->observe(static_cast<double>(latency) / n);

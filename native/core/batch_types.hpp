@@ -45,6 +45,7 @@ struct Completion {
   std::uint64_t ticket;
   std::uint64_t port;
   std::uint64_t tag;  // the submitter's own value (Request::tag), handed back untouched
+  std::uint32_t batch_rows;  // rows answered by the batch this request ran in (prediction logs)
   Status status;
   const float* output;
   std::string_view message;  // empty when ok; valid only during the callback

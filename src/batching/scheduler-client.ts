@@ -67,6 +67,8 @@ export class SchedulerClient<T = number> {
   /** Per slot, for a preprocessed row (submitRow): where its whole output row goes, and at which row. */
   private readonly rowTargets: (Float32Array | undefined)[] = [];
   private readonly rowAt: number[] = [];
+  /** Per slot, who wants the answered batch's row count (see `score`); mostly empty. */
+  private readonly watchers: (((batchRows: number) => void) | undefined)[] = [];
 
   constructor(
     private readonly scheduler: NativeBatchScheduler,
@@ -77,15 +79,20 @@ export class SchedulerClient<T = number> {
     private readonly toResult: (score: number) => T,
   ) {
     this.raw = new Float64Array(encoder.fieldCount);
-    this.port = scheduler.openPort((tickets, statuses, outputs, messages, tags) => this.deliver(tickets, statuses, outputs, messages, tags));
+    this.port = scheduler.openPort((tickets, statuses, outputs, messages, tags, batchRows) =>
+      this.deliver(tickets, statuses, outputs, messages, tags, batchRows),
+    );
   }
 
   get outstanding(): number {
     return this.waiting;
   }
 
-  /** Validates and encodes the record, then claims its row in the open batch. */
-  score(record: unknown, options: SubmitOptions = {}): Promise<T> {
+  /**
+   * Validates and encodes the record, then claims its row in the open batch. `onBatch`, if given,
+   * hears the rows of the batch the request ran in, just before it resolves (prediction logs).
+   */
+  score(record: unknown, options: SubmitOptions = {}, onBatch?: (batchRows: number) => void): Promise<T> {
     const priority = options.priority ?? 0;
     const timeout = options.timeoutMicroseconds ?? 0;
     const refused = this.checkOptions(priority, timeout);
@@ -96,19 +103,20 @@ export class SchedulerClient<T = number> {
       this.invalidRequests++;
       return Promise.reject(err);
     }
-    return this.submit(this.raw, 0, priority, timeout) as Promise<T>;
+    return this.submit(this.raw, 0, priority, timeout, undefined, 0, onBatch) as Promise<T>;
   }
 
   /**
    * Submits row `row` of `rows` (already preprocessed: the scheduler's input width) into the same
-   * batches as records; resolves once its whole output row has been copied into `into` at row `at`.
+   * batches as records; resolves, with the rows of the batch it ran in, once its whole output row has
+   * been copied into `into` at row `at`.
    */
-  submitRow(rows: Float32Array, row: number, into: Float32Array, at: number, options: SubmitOptions = {}): Promise<void> {
+  submitRow(rows: Float32Array, row: number, into: Float32Array, at: number, options: SubmitOptions = {}): Promise<number> {
     const priority = options.priority ?? 0;
     const timeout = options.timeoutMicroseconds ?? 0;
     const refused = this.checkOptions(priority, timeout);
     if (refused) return Promise.reject(refused);
-    return this.submit(rows, row, priority, timeout, into, at) as Promise<void>;
+    return this.submit(rows, row, priority, timeout, into, at) as Promise<number>;
   }
 
   private checkOptions(priority: number, timeout: number): InferError | undefined {
@@ -123,7 +131,15 @@ export class SchedulerClient<T = number> {
     return undefined;
   }
 
-  private submit(rows: Float64Array | Float32Array, row: number, priority: number, timeout: number, into?: Float32Array, at = 0): Promise<T | void> {
+  private submit(
+    rows: Float64Array | Float32Array,
+    row: number,
+    priority: number,
+    timeout: number,
+    into?: Float32Array,
+    at = 0,
+    onBatch?: (batchRows: number) => void,
+  ): Promise<T | number> {
     if (this.closed) return Promise.reject(this.error('unavailable', `model "${this.model}" is shutting down`));
     const fresh = this.freeSlots.length === 0;
     const slot = fresh ? this.slotTickets.length : (this.freeSlots.pop() as number);
@@ -135,6 +151,7 @@ export class SchedulerClient<T = number> {
     this.slotTickets[slot] = ticket;
     this.rowTargets[slot] = into;
     this.rowAt[slot] = at;
+    this.watchers[slot] = onBatch;
     this.waiting++;
     this.filling = slot;
     return new Promise<T>(this.fillSlot);
@@ -150,6 +167,7 @@ export class SchedulerClient<T = number> {
     }
     this.slotTickets.length = 0;
     this.rowTargets.length = 0;
+    this.watchers.length = 0;
     this.resolvers.length = 0;
     this.rejecters.length = 0;
     this.freeSlots.length = 0;
@@ -162,6 +180,7 @@ export class SchedulerClient<T = number> {
     outputs: Float32Array,
     messages: (string | undefined)[] | undefined,
     tags: Uint32Array,
+    batchRows: number,
   ): void {
     const width = tickets.length > 0 ? outputs.length / tickets.length : 0;
     for (let i = 0; i < tickets.length; i++) {
@@ -182,10 +201,15 @@ export class SchedulerClient<T = number> {
       this.freeSlots.push(slot);
       this.waiting--;
       const status = statuses[i] as number;
+      const watcher = this.watchers[slot];
+      if (watcher) {
+        this.watchers[slot] = undefined;
+        if (status === RowStatus.Ok) watcher(batchRows);
+      }
       if (status === RowStatus.Ok && into) {
         // A preprocessed row (the tensor API): its whole output row, copied where the caller assembles them.
         into.set(outputs.subarray(i * width, (i + 1) * width), (this.rowAt[slot] as number) * width);
-        resolve(undefined as T);
+        (resolve as (rows: number) => void)(batchRows);
       } else if (status === RowStatus.Ok) resolve(this.toResult(outputs[i * width + this.scoreIndex] as number));
       else reject(this.error(STATUS_CODES[status] ?? 'internal', messages?.[i] ?? `request failed with status ${status}`));
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `infergate` command: `serve` runs the HTTP server over a model repository; `score` scores one
-// record from a file or stdin without a server.
+// The `infergate` command: `serve` runs the servers over a model repository; `score` scores one
+// record from a file or stdin without a server; load, unload, traffic, rollback and shadow-report
+// steer a running server (control-commands.ts).
 
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -8,12 +9,14 @@ import { parseArgs } from 'node:util';
 import { Runtime } from '../runtime/runtime';
 import { parseEndpoints } from '../backends/triton/triton-options';
 import { stderrLogger } from '../observability/logger';
+import type { PredictionLogOptions } from '../observability/prediction-log';
 import { BACKEND_MODES, type BackendMode } from '../repository/model-settings';
 import { createIngress } from '../server/ingress/create-ingress';
 import { loadTlsFiles } from '../server/ingress/tls-files';
 import { parseRateLimit } from '../server/ingress/token-buckets';
 import { type Serving, serve as startServing } from '../server/serve';
 import { INFERGATE_VERSION } from '../version';
+import { CONTROL_USAGE, controlCommand } from './control-commands';
 
 const USAGE = `infergate ${INFERGATE_VERSION}: an inference runtime for Node.js services
 
@@ -27,6 +30,8 @@ Usage:
                   [--auth-file FILE] [--api-key-header NAME] [--rate-limit PER_SECOND[:BURST]]
                   [--max-request-bytes N] [--max-concurrent-streams N]
                   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
+                  [--prediction-log FILE|stdout [--prediction-log-sample-rate R]
+                   [--prediction-log-max-bytes N] [--prediction-log-max-files N]]
       Serves every model in the repository: KServe v2 over HTTP (/v2/..., and POST
       /v1/models/{name}/score for raw records) and over gRPC (GRPCInferenceService, the protocol
       Triton's clients speak), and Prometheus metrics on /metrics.
@@ -39,9 +44,15 @@ Usage:
       Credentials (--auth-file, or INFERGATE_CREDENTIALS): docs/ingress.md; SIGHUP rereads them.
       HTTP requests may carry x-infergate-priority and x-infergate-timeout-us.
 
+      --prediction-log FILE|stdout: one JSON line per prediction (docs/prediction-log.md), with
+      --prediction-log-sample-rate R (raw inputs and features of a share R of predictions),
+      --prediction-log-max-bytes N and --prediction-log-max-files N (rotation).
+      Rollouts (docs/rollouts.md): POST /v1/models/{name}/traffic | rollback, GET .../shadow | drift.
+
   infergate score MODEL [--repository DIR] [--file RECORD.json]
       Scores one raw record (JSON, from --file or stdin) and prints the result.
 
+${CONTROL_USAGE}
   infergate --version | --help
 `;
 
@@ -84,6 +95,10 @@ async function serve(argv: string[]): Promise<void> {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'tls-ca': { type: 'string' },
+      'prediction-log': { type: 'string' },
+      'prediction-log-sample-rate': { type: 'string' },
+      'prediction-log-max-bytes': { type: 'string' },
+      'prediction-log-max-files': { type: 'string' },
     },
     strict: true,
   });
@@ -142,8 +157,10 @@ async function serve(argv: string[]): Promise<void> {
   });
   const useIngress = ingress.authenticationEnabled || ingress.rateLimit !== undefined || maxRequestBytes !== undefined || maxConcurrentStreams !== undefined;
 
+  const predictionLog = predictionLogOptions(values);
   const runtime = await Runtime.load({
     repository: values.repository as string,
+    ...(predictionLog ? { predictionLog } : {}),
     ...(threads !== undefined ? { intraOpThreads: intOption(threads, 'intra-op-threads', 1, 1) } : {}),
     ...(executorThreads !== undefined ? { executorThreads } : {}),
     batching: Object.fromEntries(Object.entries(batching).filter(([, v]) => v !== undefined)),
@@ -208,6 +225,31 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+function predictionLogOptions(values: Record<string, string | boolean | undefined>): PredictionLogOptions | undefined {
+  const destination = values['prediction-log'] as string | undefined;
+  const rate = values['prediction-log-sample-rate'] as string | undefined;
+  const maxBytes = values['prediction-log-max-bytes'] as string | undefined;
+  const maxFiles = values['prediction-log-max-files'] as string | undefined;
+  if (destination === undefined) {
+    if (rate !== undefined || maxBytes !== undefined || maxFiles !== undefined) fail('--prediction-log-* options need --prediction-log FILE|stdout');
+    return undefined;
+  }
+  let sampleInputs: number | undefined;
+  if (rate !== undefined) {
+    sampleInputs = Number(rate);
+    if (rate.trim() === '' || !(sampleInputs >= 0 && sampleInputs <= 1)) fail(`--prediction-log-sample-rate must be a number in [0, 1], got "${rate}"`);
+  }
+  if (destination === 'stdout' && (maxBytes !== undefined || maxFiles !== undefined)) fail('rotation (--prediction-log-max-bytes/-files) needs a file, not stdout');
+  const rotate =
+    maxBytes !== undefined || maxFiles !== undefined
+      ? {
+          ...(maxBytes !== undefined ? { maxBytes: intOption(maxBytes, 'prediction-log-max-bytes', 0, 1024) } : {}),
+          ...(maxFiles !== undefined ? { maxFiles: intOption(maxFiles, 'prediction-log-max-files', 0, 1) } : {}),
+        }
+      : undefined;
+  return { destination, ...(sampleInputs !== undefined ? { sampleInputs } : {}), ...(rotate ? { rotate } : {}) };
+}
+
 async function score(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -251,7 +293,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(USAGE);
       return;
     default:
-      fail(`unknown command "${command}"`);
+      if (!(await controlCommand(command, rest, fail))) fail(`unknown command "${command}"`);
   }
 }
 

@@ -149,6 +149,8 @@ export type PortCallback = (
   messages: (string | undefined)[] | undefined,
   /** Each request's `tag`, as passed to submit(). */
   tags: Uint32Array,
+  /** Rows answered by the batch these requests ran in (all of one delivery share a batch). */
+  batchRows: number,
 ) => void;
 
 export interface BatchInfo {

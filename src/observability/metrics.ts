@@ -12,6 +12,8 @@ import type { ReplicaStats } from '../backends/triton/replica-pool';
 import type { ModelStats } from '../runtime/model';
 import type { FailureCounts, VersionStatistics } from './model-statistics';
 import { type HistogramSeries, PrecomputedHistogram } from './precomputed-histogram';
+import type { ShadowSummary } from '../routing/shadow-comparison';
+import type { DriftState } from './drift-monitor';
 
 /** What the metrics read from a model; the Runtime's Model provides it. */
 export interface MetricsModel {
@@ -19,12 +21,18 @@ export interface MetricsModel {
   readonly config: { readonly maxBatchSize: number };
   statistics(): VersionStatistics[];
   stats(): ModelStats;
+  /** The shadow's comparison, when a shadow runs (Model.shadowReport). */
+  shadowReport?(): { traffic: { dropped: number }; comparison: object } | undefined;
+  /** The drift state, when the model has a reference (Model.driftState). */
+  driftState?(): object | undefined;
 }
 
 /** What the metrics read; the Runtime provides it. */
 export interface MetricsSource {
   models(): MetricsModel[];
   readonly triton: { stats(): ReplicaStats[] };
+  /** The prediction log, when one is written. */
+  readonly predictionLog?: { stats(): { written: number; dropped: number } } | undefined;
 }
 
 export interface InferenceMetricsOptions {
@@ -34,9 +42,19 @@ export interface InferenceMetricsOptions {
 
 /** One scrape's reading of the runtime, shared by every metric family so they agree. */
 interface Snapshot {
-  models: { name: string; maxBatchSize: number; versions: VersionStatistics[]; stats: ModelStats }[];
+  models: {
+    name: string;
+    maxBatchSize: number;
+    versions: VersionStatistics[];
+    stats: ModelStats;
+    shadow: ShadowSummary | undefined;
+    drift: DriftState | undefined;
+  }[];
   replicas: ReplicaStats[];
+  predictionLog: { written: number; dropped: number } | undefined;
 }
+
+const DRIFT_LEVELS: Record<DriftState['level'], number> = { insufficient: -1, ok: 0, warn: 1, alert: 2 };
 
 type Labels = Record<string, string>;
 type Samples = Iterable<[Labels, number]>;
@@ -104,12 +122,19 @@ export class InferenceMetrics {
     const models: Snapshot['models'] = [];
     for (const m of this.source.models()) {
       try {
-        models.push({ name: m.name, maxBatchSize: m.config.maxBatchSize, versions: m.statistics(), stats: m.stats() });
+        models.push({
+          name: m.name,
+          maxBatchSize: m.config.maxBatchSize,
+          versions: m.statistics(),
+          stats: m.stats(),
+          shadow: m.shadowReport?.()?.comparison as ShadowSummary | undefined,
+          drift: m.driftState?.() as DriftState | undefined,
+        });
       } catch {
         // A model closing under the scrape has nothing more to report; the next scrape omits it.
       }
     }
-    return { models, replicas: this.source.triton.stats() };
+    return { models, replicas: this.source.triton.stats(), predictionLog: this.source.predictionLog?.stats() };
   }
 
   private counter(name: string, help: string, labelNames: string[], samples: (s: Snapshot) => Samples): void {
@@ -193,6 +218,44 @@ export class InferenceMetrics {
   }
 
   /** infergate's own families: batching, latency distribution, admission, backends, Triton replicas. */
+  /** Shadow comparison, drift and the prediction log (docs/rollouts.md). */
+  private registerRolloutFamilies(): void {
+    const shadowCount = (value: (t: ShadowSummary['totals']) => number) =>
+      function* (s: Snapshot): Samples {
+        for (const m of s.models) if (m.shadow) yield [{ model: m.name }, value(m.shadow.totals)];
+      };
+    this.counter('infergate_shadow_pairs_total', 'Primary and shadow answers compared', ['model'], shadowCount((t) => t.pairs));
+    this.counter('infergate_shadow_disagreements_total', 'Compared pairs whose decisions differ', ['model'], shadowCount((t) => t.disagreements));
+    this.counter('infergate_shadow_dropped_total', 'Shadow copies dropped because the bounded shadow queue was full', ['model'], shadowCount((t) => t.dropped));
+    this.counter('infergate_shadow_failures_total', 'Shadow requests that failed, by error code', ['model', 'code'], function* (s) {
+      for (const m of s.models) if (m.shadow) for (const [code, n] of Object.entries(m.shadow.totals.shadowFailures)) yield [{ model: m.name, code }, n];
+    });
+    const shadowWindow = (value: (w: ShadowSummary['window']) => number | null) =>
+      function* (s: Snapshot): Samples {
+        for (const m of s.models) {
+          const v = m.shadow && value(m.shadow.window);
+          if (v !== null && v !== undefined) yield [{ model: m.name }, v];
+        }
+      };
+    this.gauge('infergate_shadow_agreement_rate', 'Share of the sliding window\'s pairs whose decisions agree', ['model'], shadowWindow((w) => w.agreementRate));
+    this.gauge('infergate_shadow_mean_abs_diff', 'Mean |shadow score - primary score| over the sliding window', ['model'], shadowWindow((w) => w.meanAbsDiff));
+    this.gauge('infergate_shadow_max_abs_diff', 'Largest |shadow score - primary score| in the sliding window', ['model'], shadowWindow((w) => w.maxAbsDiff));
+    this.gauge('infergate_shadow_psi', 'PSI of the shadow\'s scores against the primary\'s, over the sliding window', ['model'], shadowWindow((w) => w.psi));
+    this.gauge('infergate_shadow_ks', 'Kolmogorov-Smirnov D between primary and shadow scores, over the sliding window', ['model'], shadowWindow((w) => w.ks));
+    this.gauge('infergate_shadow_latency_diff_p50_ms', 'Median of shadow latency minus primary latency, ms', ['model'], shadowWindow((w) => w.latencyDiffMs.p50));
+    this.gauge('infergate_drift_psi', 'PSI of the live score distribution against the model\'s training reference', ['model'], function* (s) {
+      for (const m of s.models) if (m.drift && m.drift.psi !== null) yield [{ model: m.name }, m.drift.psi];
+    });
+    this.gauge('infergate_drift_level', 'Score drift: -1 too few scores yet, 0 ok, 1 warn (PSI >= warn), 2 alert (PSI >= alert)', ['model'], function* (s) {
+      for (const m of s.models) if (m.drift) yield [{ model: m.name }, DRIFT_LEVELS[m.drift.level]];
+    });
+    this.counter('infergate_prediction_log_lines_total', 'Prediction log lines, written or dropped (the log\'s bounded buffer was full)', ['outcome'], function* (s) {
+      if (!s.predictionLog) return;
+      yield [{ outcome: 'written' }, s.predictionLog.written];
+      yield [{ outcome: 'dropped' }, s.predictionLog.dropped];
+    });
+  }
+
   private registerInfergateFamilies(): void {
     this.histogram('infergate_batch_size', 'Rows per executed batch', function* (s) {
       for (const m of s.models) for (const v of m.versions) if (v.batch_stats.length > 0) yield batchSizeSeries(m.name, m.maxBatchSize, v);
@@ -212,6 +275,7 @@ export class InferenceMetrics {
       function* (s: Snapshot): Samples {
         for (const m of s.models) yield [{ model: m.name }, value(m)];
       };
+    this.registerRolloutFamilies();
     this.gauge('infergate_queue_depth', 'Requests admitted and not yet executing', ['model'], perModel((m) => m.stats.queued));
     this.gauge('infergate_ready_batches', 'Sealed batches waiting for an executor', ['model'], perModel((m) => m.stats.readyBatches));
     this.counter('infergate_rejected_requests_total', 'Requests refused at admission, by reason', ['model', 'reason'], function* (s) {

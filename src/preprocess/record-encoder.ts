@@ -110,9 +110,15 @@ export class RecordEncoder {
     });
   }
 
+  /**
+   * A field a record may carry that is not a feature: the canary's routing key (a customer id, say),
+   * set by the traffic policy. Only consulted when a record has keys beyond the model's fields.
+   */
+  routingField: string | undefined;
+
   private rejectUnknownKey(rec: Record<string, unknown>): void {
     for (const k in rec) {
-      if (rec[k] !== undefined && !this.known.has(k)) {
+      if (rec[k] !== undefined && !this.known.has(k) && k !== this.routingField) {
         throw invalidArgument(
           `unknown field "${k}"; the model's fields are: ${[...this.known].join(', ')}`,
           { field: k, model: this.model },

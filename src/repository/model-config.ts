@@ -48,6 +48,22 @@ export interface DynamicBatchingConfig {
   defaultQueuePolicy: QueuePolicy;
 }
 
+/** One input of a warm-up sample (Triton's ModelWarmup.Input): its data is zeros, random, or a file. */
+export interface WarmupInput {
+  datatype: Datatype;
+  /** Without the batch dimension, which the sample's batch size supplies. */
+  dims: number[];
+  data: { kind: 'zero' } | { kind: 'random' } | { kind: 'file'; file: string };
+}
+
+/** Triton's `model_warmup`: a sample request run `count` times on each version before it takes traffic. */
+export interface WarmupSample {
+  name: string;
+  batchSize: number;
+  count: number;
+  inputs: Map<string, WarmupInput>;
+}
+
 export interface ModelConfig {
   name: string;
   platform: string;
@@ -61,6 +77,8 @@ export interface ModelConfig {
   defaultModelFilename: string;
   /** config.pbtxt `parameters { key: ... value: { string_value: ... } }`. */
   parameters: Map<string, string>;
+  /** `model_warmup` samples, in order (empty: none configured). */
+  warmup: WarmupSample[];
 }
 
 export class ModelConfigError extends Error {
@@ -206,6 +224,36 @@ function readParameters(r: Reader): Map<string, string> {
   return params;
 }
 
+function readWarmupInput(r: Reader): WarmupInput {
+  const type = r.ident('data_type');
+  const datatype = type === undefined ? undefined : DATATYPES[type];
+  if (datatype === undefined) r.fail('data_type', `one of ${Object.keys(DATATYPES).join(', ')}`);
+  const dims = r.ints('dims', 1);
+  const sources = ['zero_data', 'random_data', 'input_data_file'].filter((f) => r.has(f));
+  if (sources.length !== 1) r.fail('zero_data', 'one of zero_data: true, random_data: true, input_data_file: "..." (exactly one)');
+  let data: WarmupInput['data'];
+  if (r.has('input_data_file')) data = { kind: 'file', file: r.string('input_data_file') };
+  else if (r.has('zero_data')) {
+    if (!r.bool('zero_data')) r.fail('zero_data', 'true when given');
+    data = { kind: 'zero' };
+  } else {
+    if (!r.bool('random_data')) r.fail('random_data', 'true when given');
+    data = { kind: 'random' };
+  }
+  return { datatype, dims, data };
+}
+
+function readWarmup(r: Reader): WarmupSample {
+  const name = r.string('name', '');
+  const inputs = new Map<string, WarmupInput>();
+  for (const entry of r.messages('inputs')) {
+    const key = entry.string('key');
+    inputs.set(key, readWarmupInput(entry.message('value') ?? entry.fail('value', 'a message { data_type ... dims ... }')));
+  }
+  if (inputs.size === 0) r.fail('inputs', 'at least one input { key: "..." value: { ... } }');
+  return { name, batchSize: r.int('batch_size', 0), count: r.int('count', 1, 1), inputs };
+}
+
 /** Parses and validates config.pbtxt text. `dirName` is the model's folder name in the repository. */
 export function parseModelConfig(text: string, file: string, dirName: string): ModelConfig {
   let root: PbMessage;
@@ -245,6 +293,7 @@ export function parseModelConfig(text: string, file: string, dirName: string): M
     dynamicBatching,
     defaultModelFilename: r.string('default_model_filename', 'model.onnx'),
     parameters: readParameters(r),
+    warmup: r.messages('model_warmup').map(readWarmup),
   };
 }
 

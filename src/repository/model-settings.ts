@@ -4,6 +4,18 @@
 import { type ModelConfig, ModelConfigError, rowElements } from './model-config';
 import { DecisionBands } from '../postprocess/decision-bands';
 import { parseEndpoints } from '../backends/triton/triton-options';
+import type { TrafficPolicy } from '../routing/traffic-policy';
+
+/** Score-drift monitoring against a reference histogram stored with the model. */
+export interface DriftSettings {
+  /** The reference file, relative to the model's folder (e.g. reference_scores.json). */
+  reference: string;
+  /** Live scores in the sliding window. */
+  window: number | undefined;
+  /** PSI at which drift is a warning, and an alert. */
+  warnAt: number | undefined;
+  alertAt: number | undefined;
+}
 
 export interface ModelSettings {
   /** preprocess.json beside config.pbtxt (relative), if the model takes raw records. */
@@ -24,6 +36,9 @@ export interface ModelSettings {
   tritonVersion: string | undefined;
   /** Pass batches to a co-located Triton through system shared memory. */
   tritonSharedMemory: boolean | undefined;
+  /** The traffic policy the model starts with (`infergate.traffic.*`); checked against the versions at load. */
+  traffic: TrafficPolicy;
+  drift: DriftSettings | undefined;
 }
 
 export type BackendMode = 'local' | 'triton' | 'triton-with-local-fallback';
@@ -42,6 +57,17 @@ const KNOWN = new Set([
   'infergate.triton.model',
   'infergate.triton.version',
   'infergate.triton.shared_memory',
+  'infergate.traffic.primary',
+  'infergate.traffic.canary_version',
+  'infergate.traffic.canary_percent',
+  'infergate.traffic.canary_key',
+  'infergate.traffic.shadow_version',
+  'infergate.traffic.shadow_backend',
+  'infergate.traffic.shadow_sample_rate',
+  'infergate.drift.reference',
+  'infergate.drift.window',
+  'infergate.drift.warn',
+  'infergate.drift.alert',
 ]);
 
 export function readModelSettings(config: ModelConfig, file: string): ModelSettings {
@@ -99,7 +125,50 @@ export function readModelSettings(config: ModelConfig, file: string): ModelSetti
   if (shm !== undefined && shm !== 'true' && shm !== 'false') fail('infergate.triton.shared_memory', 'true or false');
   const tritonVersion = p.get('infergate.triton.version');
   if (tritonVersion !== undefined && !/^([0-9]+|latest)$/.test(tritonVersion)) fail('infergate.triton.version', 'a version number or "latest"');
+  const number = (key: string, expected: string, ok: (n: number) => boolean): number | undefined => {
+    const raw = p.get(key);
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (raw.trim() === '' || !ok(n)) fail(key, expected);
+    return n;
+  };
+  const version = (key: string) => number(key, 'a version number', (n) => Number.isInteger(n) && n >= 1);
+  const traffic: TrafficPolicy = {};
+  const primary = version('infergate.traffic.primary');
+  if (primary !== undefined) traffic.primary = primary;
+  const canaryVersion = version('infergate.traffic.canary_version');
+  const canaryPercent = number('infergate.traffic.canary_percent', 'a number in [0, 100]', (n) => n >= 0 && n <= 100);
+  if ((canaryVersion === undefined) !== (canaryPercent === undefined)) {
+    fail(canaryVersion === undefined ? 'infergate.traffic.canary_version' : 'infergate.traffic.canary_percent', 'set together with the other canary parameter');
+  }
+  if (canaryVersion !== undefined) {
+    const key = p.get('infergate.traffic.canary_key');
+    traffic.canary = { version: canaryVersion, percent: canaryPercent as number, ...(key ? { key } : {}) };
+  }
+  const shadowVersion = version('infergate.traffic.shadow_version');
+  const shadowBackend = p.get('infergate.traffic.shadow_backend');
+  if (shadowBackend !== undefined && !BACKEND_MODES.includes(shadowBackend as BackendMode)) fail('infergate.traffic.shadow_backend', BACKEND_MODES.join(' | '));
+  const sampleRate = number('infergate.traffic.shadow_sample_rate', 'a number in [0, 1]', (n) => n >= 0 && n <= 1);
+  if (shadowVersion !== undefined || shadowBackend !== undefined) {
+    traffic.shadow = {
+      ...(shadowVersion !== undefined ? { version: shadowVersion } : {}),
+      ...(shadowBackend !== undefined ? { backend: shadowBackend as BackendMode } : {}),
+      ...(sampleRate !== undefined ? { sampleRate } : {}),
+    };
+  }
+  const reference = p.get('infergate.drift.reference');
+  const drift: DriftSettings | undefined =
+    reference === undefined
+      ? undefined
+      : {
+          reference,
+          window: number('infergate.drift.window', 'an integer >= 1', (n) => Number.isInteger(n) && n >= 1),
+          warnAt: number('infergate.drift.warn', 'a positive number', (n) => n > 0),
+          alertAt: number('infergate.drift.alert', 'a positive number', (n) => n > 0),
+        };
   return {
+    traffic,
+    drift,
     backend: backend as BackendMode | undefined,
     tritonEndpoints,
     tritonModel: p.get('infergate.triton.model'),

@@ -63,7 +63,11 @@ export async function listModels(repository: string): Promise<string[]> {
   return names.sort();
 }
 
-export async function describeModel(repository: string, name: string): Promise<ModelDescription> {
+/**
+ * Reads a model's config and the version folders its version_policy selects; `only`, when
+ * given, selects exactly those folders instead (a rollback to a version outside the policy).
+ */
+export async function describeModel(repository: string, name: string, only?: readonly number[]): Promise<ModelDescription> {
   const dir = path.join(repository, name);
   const configFile = path.join(dir, 'config.pbtxt');
   let text: string;
@@ -77,7 +81,13 @@ export async function describeModel(repository: string, name: string): Promise<M
   for (const e of await fs.readdir(dir, { withFileTypes: true })) {
     if (e.isDirectory() && /^[1-9][0-9]*$/.test(e.name)) available.push(Number(e.name));
   }
-  const selected = selectVersions(available, config.versionPolicy);
+  if (only) {
+    const missing = only.filter((v) => !available.includes(v));
+    if (missing.length > 0 || only.length === 0) {
+      throw new ModelConfigError(configFile, `version folder(s) ${missing.join(', ') || '(none asked)'} not found (folders found: ${available.length ? available.sort((a, b) => a - b).join(', ') : 'none'})`);
+    }
+  }
+  const selected = only ? [...only].sort((a, b) => a - b) : selectVersions(available, config.versionPolicy);
   if (selected.length === 0) {
     throw new ModelConfigError(
       configFile,

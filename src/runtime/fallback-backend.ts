@@ -10,6 +10,11 @@ export class FallbackBackend implements Backend {
   /** Calls the local session answered because Triton was unavailable. */
   fallbacks = 0;
 
+  /** The remote's server version, when it reports one (prediction logs name it). */
+  get serverVersion(): string | undefined {
+    return (this.primary as { serverVersion?: string }).serverVersion;
+  }
+
   constructor(
     private readonly primary: Backend,
     private readonly local: Backend,

@@ -1,26 +1,33 @@
-// A loaded model: its versions (each a backend, and a preprocessor when the model takes raw
-// records), the postprocessing that turns a score into a decision, and the checks that keep a
-// request's tensors true to config.pbtxt. Both the embedded API and the servers call into this.
+// A served model, stable across reloads: the generation it serves now (config.pbtxt and the
+// versions loaded from it), the traffic policy that picks a version per request (primary, canary,
+// pinned by the caller) and copies requests to a shadow, and the observers of its answers
+// (prediction log, drift). The embedded API and the servers hold this object; a hot swap replaces
+// the generation inside it in one assignment, so no caller ever holds a retired model.
 
-import type { Backend } from '../backends/backend';
-import type { BatchForwarder } from '../backends/triton/batch-forwarder';
-import type { SchedulerClient, SubmitOptions } from '../batching/scheduler-client';
+import type { SubmitOptions } from '../batching/scheduler-client';
 import { InferError, asInferError, invalidArgument, notFound, unavailable } from '../errors';
-import type { NativeBatchScheduler } from '../native/addon';
-import type { Preprocessor } from '../preprocess/preprocessor';
 import type { ScoreResult } from '../postprocess/decision-bands';
 import type { SharedModelHandle } from './attached-model';
 import type { ModelConfig } from '../repository/model-config';
 import type { BackendMode, ModelSettings } from '../repository/model-settings';
 import type { VersionStatistics } from '../observability/model-statistics';
+import { goesToCanary, recordKey } from '../routing/canary-split';
+import { type ShadowAnswer, type ShadowSink, ShadowTraffic, type ShadowTrafficStats } from '../routing/shadow-traffic';
+import { type ResolvedTraffic, type TrafficPolicy, describeTraffic, resolveTraffic } from '../routing/traffic-policy';
+import { type LoadedVersion, type ModelGeneration, shadowKey } from './model-generation';
+import { type ObservedRequest, PredictionObserver, type PredictionSink, type ScoreObserver, nextRequestId } from './prediction-observer';
 import { versionStatistics } from './version-statistics';
 import { type Tensor, elementCount } from '../tensor';
 
-export type { ScoreResult };
+export type { ScoreResult, LoadedVersion };
 
 export interface InferOptions extends SubmitOptions {
-  /** A loaded version; default: the newest loaded. */
+  /** A loaded version, bypassing the traffic policy; default: the policy's choice. */
   version?: number | string;
+  /** The canary's sticky key (e.g. a customer id); default: the record's field named by the policy. */
+  routingKey?: string;
+  /** The id written to the prediction log; default: generated. */
+  requestId?: string;
 }
 
 export interface TensorInferOptions extends InferOptions {
@@ -35,18 +42,6 @@ export interface TensorInferOptions extends InferOptions {
 export interface TensorInferResult {
   modelVersion: string;
   outputs: Record<string, Tensor>;
-}
-
-export interface LoadedVersion {
-  version: number;
-  backend: Backend;
-  preprocessor: Preprocessor | undefined;
-  /** Records go through the native batcher: its scheduler, and this thread's client of it. */
-  batching: { scheduler: NativeBatchScheduler; client: SchedulerClient<ScoreResult> } | undefined;
-  /** Forwards the version's batches to Triton (backend "triton..."); undefined when local. */
-  forwarder: BatchForwarder | undefined;
-  /** Called once the version has drained, before its backend closes. */
-  release: () => void | Promise<void>;
 }
 
 export interface ModelStats {
@@ -73,53 +68,122 @@ export interface ModelStats {
   };
 }
 
+/** The shadow comparator as the model sees it: fed pairs, read as a JSON summary. */
+export interface ShadowComparison extends ShadowSink {
+  summary(): object;
+}
+
+/** The drift monitor as the model sees it. */
+export interface DriftWatch extends ScoreObserver {
+  state(): object;
+}
+
+/** What a model needs from its runtime to observe and compare. */
+export interface ModelServices {
+  predictionLog?: PredictionSink;
+  /** A fresh comparator each time a shadow starts. */
+  shadowComparator: () => ShadowComparison;
+}
+
+/** What a swap or a traffic change did, for the caller (and `infergate rollback`) to report. */
+export interface TrafficChange {
+  model: string;
+  from: TrafficPolicy;
+  to: TrafficPolicy;
+}
+
+/** Traffic policies kept for rollback. */
+const HISTORY_LIMIT = 16;
+
+type ShadowInput = { record: unknown } | { row: Float32Array };
+
 export class Model {
-  private readonly byVersion: Map<number, LoadedVersion>;
-  private readonly newest: LoadedVersion;
-  private inFlight = 0;
+  private gen: ModelGeneration;
+  private traffic: ResolvedTraffic;
+  private shadow: ShadowTraffic<ShadowInput> | undefined;
+  private comparison: ShadowComparison | undefined;
+  private readonly observer: PredictionObserver;
+  /** Earlier policies, newest last: rollback returns to the last one whose primary differs. */
+  private readonly history: TrafficPolicy[] = [];
   private draining = false;
   private closing: Promise<void> | undefined;
-  private drained: (() => void) | undefined;
+  /** Generations swapped out and still finishing their requests (their counters still count). */
+  private readonly retiring = new Map<ModelGeneration, Promise<void>>();
+  /** Counters of generations already retired, so that totals never go backwards. */
+  private readonly retiredTotals = { requests: 0, batches: 0, rows: 0, queueFull: 0, deadline: 0 };
 
   constructor(
-    readonly config: ModelConfig,
-    readonly settings: ModelSettings,
-    versions: LoadedVersion[],
-    /** Where this model's batches run. */
-    readonly backendMode: BackendMode = 'local',
+    generation: ModelGeneration,
+    policy: TrafficPolicy,
+    private readonly services: ModelServices,
+    private drift?: DriftWatch,
   ) {
-    this.byVersion = new Map(versions.map((v) => [v.version, v]));
-    this.newest = this.byVersion.get(Math.max(...this.byVersion.keys())) as LoadedVersion;
+    this.gen = generation;
+    this.traffic = resolveTraffic(generation.config.name, policy, generation.versions, generation.mode);
+    this.observer = new PredictionObserver(generation.config.name, services.predictionLog, drift);
+    this.startShadow();
   }
 
   get name(): string {
-    return this.config.name;
+    return this.gen.config.name;
+  }
+
+  get config(): ModelConfig {
+    return this.gen.config;
+  }
+
+  get settings(): ModelSettings {
+    return this.gen.settings;
+  }
+
+  /** Where this model's batches run. */
+  get backendMode(): BackendMode {
+    return this.gen.mode;
+  }
+
+  /** The generation serving now (the runtime builds and swaps them). */
+  get generation(): ModelGeneration {
+    return this.gen;
   }
 
   /** Loaded versions, ascending. */
   get versions(): number[] {
-    return [...this.byVersion.keys()].sort((a, b) => a - b);
+    return this.gen.versions;
   }
 
   get ready(): boolean {
     return this.closing === undefined;
   }
 
+  /** The traffic policy in force, defaults filled in. */
+  get trafficPolicy(): TrafficPolicy {
+    return describeTraffic(this.traffic);
+  }
+
+  /** The policy a rollback would restore (the last one with another primary), if any. */
+  get previousPolicy(): TrafficPolicy | undefined {
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      if (this.history[i]!.primary !== this.traffic.primary) return this.history[i];
+    }
+    return undefined;
+  }
+
   /** SHA-256 of the preprocess.json a version uses (undefined if it takes tensors only). */
   preprocessHash(version?: number | string): string | undefined {
-    return this.resolve(version).preprocessor?.hash;
+    return this.pinned(version).preprocessor?.hash;
   }
 
   /**
    * Scores one raw record: it is validated and encoded here, preprocessed natively straight into
    * its row of the open batch, run with the rest of its batch on an executor thread, and the score
-   * comes back with its decision.
+   * comes back with its decision. The traffic policy picks the version unless `options.version` does.
    */
   infer(record: unknown, options: InferOptions = {}): Promise<ScoreResult> {
     if (this.closing) return Promise.reject(unavailable(`model "${this.name}" is shutting down`, { model: this.name }));
     let v: LoadedVersion;
+    let arm: ObservedRequest['traffic'];
     try {
-      v = this.resolve(options.version);
+      [v, arm] = this.route(options, record);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -131,10 +195,18 @@ export class Model {
         }),
       );
     }
-    // The client counts what is in flight (close() waits for it); its promise is the request's own.
-    const result = batching.client.score(record, options);
+    // The client counts what is in flight (retiring waits for it); its promise is the request's own.
+    const result = this.observer.active
+      ? this.observer.record((onBatch) => batching.client.score(record, options, onBatch), record, {
+          requestId: options.requestId ?? nextRequestId(),
+          version: v,
+          traffic: arm,
+          startedAt: performance.now(),
+        })
+      : batching.client.score(record, options);
     // While draining nobody waits for company: the request's batch runs now.
     if (this.draining) batching.scheduler.flush();
+    this.shadow?.offer({ record }, result);
     return result;
   }
 
@@ -149,7 +221,7 @@ export class Model {
   /** A handle another thread passes to AttachedModel.attach() to submit into the same batches. */
   share(): SharedModelHandle {
     const bands = this.settings.decisionBands;
-    const versions = [...this.byVersion.values()].filter((v) => v.batching);
+    const versions = [...this.gen.byVersion.values()].filter((v) => v.batching);
     return {
       model: this.name,
       versions: versions.map((v) => ({ version: v.version, scheduler: v.batching!.scheduler.name })),
@@ -159,7 +231,7 @@ export class Model {
     };
   }
 
-  /** Counters of the batchers of every loaded version. */
+  /** Counters of the batchers of every loaded version (and of those retired, so totals only grow). */
   stats(): ModelStats {
     const backend: ModelStats['backend'] = {
       mode: this.backendMode,
@@ -169,8 +241,17 @@ export class Model {
       fallbackBatches: 0,
       degradedEntries: 0,
     };
-    const total: ModelStats = { requests: 0, batches: 0, rows: 0, rejected: { queueFull: 0, deadline: 0 }, queued: 0, readyBatches: 0, backend };
-    for (const v of this.byVersion.values()) {
+    const r = this.retiredTotals;
+    const total: ModelStats = {
+      requests: r.requests,
+      batches: r.batches,
+      rows: r.rows,
+      rejected: { queueFull: r.queueFull, deadline: r.deadline },
+      queued: 0,
+      readyBatches: 0,
+      backend,
+    };
+    for (const v of this.gen.byVersion.values()) {
       const f = v.forwarder?.stats;
       if (f) {
         backend.degraded ||= f.degraded;
@@ -179,6 +260,8 @@ export class Model {
         backend.fallbackBatches += f.fallbackBatches;
         backend.degradedEntries += f.degradedEntries;
       }
+    }
+    for (const v of [this.gen, ...this.retiring.keys()].flatMap((g) => [...g.byVersion.values()])) {
       const s = v.batching?.scheduler.stats();
       if (!s) continue;
       total.requests += s.accepted ?? 0;
@@ -194,57 +277,149 @@ export class Model {
 
   /** Triton-shaped statistics of every loaded version (ModelStatistics, /v2/models/{name}/stats, /metrics). */
   statistics(): VersionStatistics[] {
-    return [...this.byVersion.values()].map((v) => versionStatistics(this.name, v));
+    return [...this.gen.byVersion.values()].map((v) => versionStatistics(this.name, v));
+  }
+
+  /** The shadow's comparison with the primary, and its queue's counters; undefined when no shadow runs. */
+  shadowReport(): { policy: NonNullable<TrafficPolicy['shadow']>; traffic: ShadowTrafficStats; comparison: object } | undefined {
+    if (!this.shadow || !this.comparison || !this.traffic.shadow) return undefined;
+    return { policy: { ...this.traffic.shadow }, traffic: this.shadow.stats(), comparison: this.comparison.summary() };
+  }
+
+  /** The live score distribution against the model's reference (undefined: no reference configured). */
+  driftState(): object | undefined {
+    return this.drift?.state();
+  }
+
+  /** Observer failures (a prediction log or drift monitor that threw); answers are never affected. */
+  get observerFailures(): number {
+    return this.observer.failures;
+  }
+
+  /**
+   * Sets the traffic policy at once (blue/green is a change of `primary`). It must name loaded
+   * versions; a shadow on another backend needs its instance, which Runtime.setTraffic loads.
+   */
+  setTraffic(policy: TrafficPolicy): TrafficChange {
+    const resolved = resolveTraffic(this.name, policy, this.gen.versions, this.gen.mode);
+    const s = resolved.shadow;
+    if (s && s.backend !== this.gen.mode && !this.gen.shadowInstances.has(shadowKey(s.version, s.backend))) {
+      throw invalidArgument(
+        `model "${this.name}": no instance of version ${s.version} on backend "${s.backend}" is loaded for the shadow; set it through Runtime.setTraffic, which loads it`,
+        { model: this.name, field: 'shadow.backend' },
+      );
+    }
+    this.checkShadowTakesRecords(resolved);
+    return this.apply(resolved);
+  }
+
+  /**
+   * Serves `next` from now on (one assignment: a request is routed wholly by the old generation or
+   * wholly by the new), and retires the old one once its requests are answered (`retired`).
+   */
+  swap(next: ModelGeneration, policy: TrafficPolicy, drift: DriftWatch | undefined): { change: TrafficChange; retired: Promise<void> } {
+    if (this.closing) throw unavailable(`model "${this.name}" is shutting down`, { model: this.name });
+    const resolved = resolveTraffic(next.config.name, policy, next.versions, next.mode);
+    const old = this.gen;
+    this.gen = next;
+    this.drift = drift;
+    this.observer.setDrift(drift);
+    const change = this.apply(resolved);
+    if (this.draining) next.flush();
+    return { change, retired: this.retire(old) };
   }
 
   /** Runs already-preprocessed tensors (the KServe v2 infer API), checked against config.pbtxt. */
-  async inferTensors(inputs: Record<string, Tensor>, options: TensorInferOptions = {}): Promise<TensorInferResult> {
-    return this.track(async () => {
-      const v = this.resolve(options.version);
-      this.checkInputs(inputs);
-      const outputs = options.outputs ?? this.config.outputs.map((o) => o.name);
-      for (const name of outputs) {
-        if (!this.config.outputs.some((o) => o.name === name)) {
-          throw invalidArgument(
-            `model "${this.name}" has no output "${name}"; its outputs are: ${this.config.outputs.map((o) => o.name).join(', ')}`,
-            { field: name, model: this.name },
-          );
-        }
+  inferTensors(inputs: Record<string, Tensor>, options: TensorInferOptions = {}): Promise<TensorInferResult> {
+    if (this.closing) return Promise.reject(unavailable(`model "${this.name}" is shutting down`, { model: this.name }));
+    const gen = this.gen;
+    let work: Promise<TensorInferResult>;
+    try {
+      work = this.runTensors(gen, inputs, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return gen.track(work);
+  }
+
+  private async runTensors(gen: ModelGeneration, inputs: Record<string, Tensor>, options: TensorInferOptions): Promise<TensorInferResult> {
+    const [v, arm] = this.route(options, undefined, gen);
+    this.checkInputs(gen.config, inputs);
+    const outputs = options.outputs ?? gen.config.outputs.map((o) => o.name);
+    for (const name of outputs) {
+      if (!gen.config.outputs.some((o) => o.name === name)) {
+        throw invalidArgument(
+          `model "${this.name}" has no output "${name}"; its outputs are: ${gen.config.outputs.map((o) => o.name).join(', ')}`,
+          { field: name, model: this.name },
+        );
       }
-      // A single preprocessed-row input, asking for the scored output only: the rows join the
-      // batcher's batches (with records and other callers' rows) instead of running alone.
-      const batching = v.batching;
-      if (batching && outputs.length === 1 && outputs[0] === this.settings.scoreOutput && this.config.inputs.length === 1) {
-        const input = inputs[this.config.inputs[0]!.name]!;
-        if (input.data instanceof Float32Array) return { modelVersion: String(v.version), outputs: await this.batchRows(batching.client, input.data, input.shape[0]!, options) };
+    }
+    // A single preprocessed-row input, asking for the scored output only: the rows join the
+    // batcher's batches (with records and other callers' rows) instead of running alone.
+    if (v.batching && outputs.length === 1 && outputs[0] === gen.settings.scoreOutput && gen.config.inputs.length === 1) {
+      const input = inputs[gen.config.inputs[0]!.name]!;
+      if (input.data instanceof Float32Array) {
+        return { modelVersion: String(v.version), outputs: await this.batchRows(gen, v, arm, input.data, input.shape[0]!, options) };
       }
-      const timeoutMs = options.timeoutMicroseconds !== undefined && options.timeoutMicroseconds > 0 ? options.timeoutMicroseconds / 1000 : undefined;
-      const call = {
-        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.parameters ? { parameters: options.parameters } : {}),
-      };
-      return { modelVersion: String(v.version), outputs: await v.backend.infer(inputs, outputs, call) };
-    });
+    }
+    const timeoutMs = options.timeoutMicroseconds !== undefined && options.timeoutMicroseconds > 0 ? options.timeoutMicroseconds / 1000 : undefined;
+    const call = {
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.parameters ? { parameters: options.parameters } : {}),
+    };
+    return { modelVersion: String(v.version), outputs: await v.backend.infer(inputs, outputs, call) };
   }
 
   /** Submits each row to the batcher and assembles the score output of all of them. */
-  private async batchRows(client: SchedulerClient<ScoreResult>, data: Float32Array, rows: number, options: TensorInferOptions): Promise<Record<string, Tensor>> {
-    const spec = this.config.outputs.find((o) => o.name === this.settings.scoreOutput)!;
+  private async batchRows(
+    gen: ModelGeneration,
+    v: LoadedVersion,
+    arm: ObservedRequest['traffic'],
+    data: Float32Array,
+    rows: number,
+    options: TensorInferOptions,
+  ): Promise<Record<string, Tensor>> {
+    const client = v.batching!.client;
+    const spec = gen.config.outputs.find((o) => o.name === gen.settings.scoreOutput)!;
     const width = spec.dims.reduce((a, b) => a * b, 1);
     const out = new Float32Array(rows * width);
-    const submit = { ...(options.priority !== undefined ? { priority: options.priority } : {}), ...(options.timeoutMicroseconds !== undefined ? { timeoutMicroseconds: options.timeoutMicroseconds } : {}) };
+    const submit = {
+      ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(options.timeoutMicroseconds !== undefined ? { timeoutMicroseconds: options.timeoutMicroseconds } : {}),
+    };
     const result = { [spec.name]: { datatype: 'FP32' as const, shape: [rows, ...spec.dims], data: out } };
+    const inputWidth = data.length / rows;
+    const watched = this.shadow !== undefined || this.observer.active;
+    const requestId = watched ? (options.requestId ?? nextRequestId()) : '';
+    const startedAt = watched ? performance.now() : 0;
+    const scoreIndex = gen.settings.scoreIndex;
+    const bands = gen.settings.decisionBands;
+    const watch = (answer: Promise<number>, r: number): void => {
+      if (!watched) return;
+      const row = data.subarray(r * inputWidth, (r + 1) * inputWidth);
+      const score = (): number => out[r * width + scoreIndex] as number;
+      const decide = (s: number): string | undefined => bands?.decide(s);
+      if (this.shadow) this.shadow.offer({ row }, answer.then(() => ({ score: score(), decision: decide(score()) })));
+      if (this.observer.active) {
+        this.observer.row(answer, row, score, decide, { requestId: rows === 1 ? requestId : `${requestId}/${r}`, version: v, traffic: arm, startedAt });
+      }
+    };
     if (rows === 1) {
       // The common case (batch-of-one clients): one row, one promise, nothing to gather.
       const answer = client.submitRow(data, 0, out, 0, submit);
-      if (this.draining) this.flushAll();
+      if (this.draining) gen.flush();
+      watch(answer, 0);
       await answer;
       return result;
     }
-    const answers: Promise<void>[] = [];
-    for (let r = 0; r < rows; r++) answers.push(client.submitRow(data, r, out, r, submit));
-    if (this.draining) this.flushAll();
+    const answers: Promise<number>[] = [];
+    for (let r = 0; r < rows; r++) {
+      const answer = client.submitRow(data, r, out, r, submit);
+      answers.push(answer);
+      watch(answer, r);
+    }
+    if (this.draining) gen.flush();
     // A request is atomic: a failing row fails it (the others still run, and are dropped).
     const settled = await Promise.allSettled(answers);
     const failed = settled.filter((x) => x.status === 'rejected') as PromiseRejectedResult[];
@@ -260,55 +435,151 @@ export class Model {
     throw failed[0]!.reason;
   }
 
-  /** Seals every version's open batches now. */
-  private flushAll(): void {
-    for (const v of this.byVersion.values()) v.batching?.scheduler.flush();
-  }
-
   /**
    * Shutdown, first step: requests are still taken, but no batch waits for its queue delay any
    * more, so everything admitted finishes promptly (the server drains its connections meanwhile).
    */
   drain(): void {
     this.draining = true;
-    this.flushAll();
+    this.gen.flush();
   }
 
   /** Stops taking requests, waits for those in flight, then releases every version's backend. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // Requests waiting for company will get none: run their batches now.
-      this.flushAll();
-      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-      for (const v of this.byVersion.values()) {
-        const client = v.batching?.client;
-        if (client && client.outstanding > 0) await new Promise<void>((resolve) => (client.onIdle = resolve));
-      }
-      await Promise.all([...this.byVersion.values()].map((v) => v.release()));
-      await Promise.all([...this.byVersion.values()].map((v) => v.backend.close()));
+      this.shadow?.close();
+      await this.retire(this.gen);
+      await Promise.all([...this.retiring.values()]);
     })();
     return this.closing;
   }
 
-  private checkInputs(inputs: Record<string, Tensor>): void {
+  /** Picks the version for a request: pinned by the caller, else canary or primary. */
+  private route(options: InferOptions, record: unknown, gen: ModelGeneration = this.gen): [LoadedVersion, ObservedRequest['traffic']] {
+    if (options.version !== undefined && options.version !== '') return [this.pinned(options.version, gen), 'pinned'];
+    const t = this.traffic;
+    const c = t.canary;
+    if (c && goesToCanary(c.percent, options.routingKey ?? recordKey(record, c.key))) {
+      const v = gen.byVersion.get(c.version);
+      if (v) return [v, 'canary'];
+    }
+    // A generation swapped in under a request still being validated has the primary, or its newest.
+    return [gen.byVersion.get(t.primary) ?? gen.newest, 'primary'];
+  }
+
+  private pinned(version: number | string | undefined, gen: ModelGeneration = this.gen): LoadedVersion {
+    if (version === undefined || version === '') return gen.byVersion.get(this.traffic.primary) ?? gen.newest;
+    const n = typeof version === 'number' ? version : /^[0-9]+$/.test(version) ? Number(version) : NaN;
+    const v = gen.byVersion.get(n);
+    if (!v) {
+      throw notFound(`model "${this.name}" has no version "${version}" loaded (loaded: ${gen.versions.join(', ')})`, {
+        model: this.name,
+        field: 'version',
+      });
+    }
+    return v;
+  }
+
+  private apply(resolved: ResolvedTraffic): TrafficChange {
+    // A record may carry the canary's key field beside its features.
+    for (const v of this.gen.instances()) if (v.preprocessor) v.preprocessor.encoder.routingField = resolved.canary?.key;
+    const from = describeTraffic(this.traffic);
+    const shadowChanged = JSON.stringify(resolved.shadow) !== JSON.stringify(this.traffic.shadow);
+    this.traffic = resolved;
+    if (from.primary !== resolved.primary) {
+      this.history.push(from);
+      if (this.history.length > HISTORY_LIMIT) this.history.shift();
+    }
+    if (shadowChanged) this.startShadow();
+    return { model: this.name, from, to: describeTraffic(resolved) };
+  }
+
+  /** (Re)starts the shadow for the current policy, with a fresh comparison. */
+  private startShadow(): void {
+    this.shadow?.close();
+    this.shadow = undefined;
+    this.comparison = undefined;
+    const s = this.traffic.shadow;
+    if (!s) return;
+    const comparison = this.services.shadowComparator();
+    this.comparison = comparison;
+    this.shadow = new ShadowTraffic<ShadowInput>(
+      s,
+      comparison,
+      (input) => this.runShadow(input),
+      (input) => ('record' in input ? input.record : { features: Array.from(input.row) }),
+    );
+  }
+
+  /** Runs one copy on the shadow instance of the generation serving now. */
+  private runShadow(input: ShadowInput): Promise<ShadowAnswer> {
+    const s = this.traffic.shadow;
+    if (!s) return Promise.reject(unavailable(`model "${this.name}": the shadow was stopped`, { model: this.name }));
+    const gen = this.gen;
+    const target = s.backend === gen.mode ? gen.byVersion.get(s.version) : gen.shadowInstances.get(shadowKey(s.version, s.backend));
+    const batching = target?.batching;
+    if (!batching) return Promise.reject(unavailable(`model "${this.name}": the shadow's version ${s.version} is not loaded`, { model: this.name }));
+    if ('record' in input) return batching.client.score(input.record);
+    const out = new Float32Array(batching.scheduler.outputWidth);
+    const bands = gen.settings.decisionBands;
+    return batching.client.submitRow(input.row, 0, out, 0).then(() => {
+      const score = out[gen.settings.scoreIndex] as number;
+      return { score, decision: bands?.decide(score) };
+    });
+  }
+
+  private checkShadowTakesRecords(resolved: ResolvedTraffic): void {
+    const s = resolved.shadow;
+    if (!s) return;
+    const target = s.backend === this.gen.mode ? this.gen.byVersion.get(s.version) : this.gen.shadowInstances.get(shadowKey(s.version, s.backend));
+    if (!target?.batching) {
+      throw invalidArgument(`model "${this.name}": the shadow's version ${s.version} has no preprocess.json, so it cannot score the primary's records`, {
+        model: this.name,
+        field: 'shadow.version',
+      });
+    }
+  }
+
+  private retire(gen: ModelGeneration): Promise<void> {
+    const existing = this.retiring.get(gen);
+    if (existing) return existing;
+    const done = gen.retire().then(() => {
+      this.retiring.delete(gen);
+      // The serving generation retires only at close: its counters stay where stats() reads them.
+      if (gen === this.gen) return;
+      for (const v of gen.byVersion.values()) {
+        const s = v.batching?.scheduler.stats();
+        if (!s) continue;
+        this.retiredTotals.requests += s.accepted ?? 0;
+        this.retiredTotals.batches += s.batchesExecuted ?? 0;
+        this.retiredTotals.rows += s.rowsExecuted ?? 0;
+        this.retiredTotals.queueFull += s.rejectedQueueFull ?? 0;
+        this.retiredTotals.deadline += s.rejectedDeadlineUnmeetable ?? 0;
+      }
+    });
+    this.retiring.set(gen, done);
+    return done;
+  }
+
+  private checkInputs(config: ModelConfig, inputs: Record<string, Tensor>): void {
     const model = this.name;
     const names = Object.keys(inputs);
     for (const name of names) {
-      if (!this.config.inputs.some((i) => i.name === name)) {
-        throw invalidArgument(`model "${model}" has no input "${name}"; its inputs are: ${this.config.inputs.map((i) => i.name).join(', ')}`, {
+      if (!config.inputs.some((i) => i.name === name)) {
+        throw invalidArgument(`model "${model}" has no input "${name}"; its inputs are: ${config.inputs.map((i) => i.name).join(', ')}`, {
           field: name,
           model,
         });
       }
     }
     let batch: number | undefined;
-    for (const spec of this.config.inputs) {
+    for (const spec of config.inputs) {
       const t = inputs[spec.name];
       if (!t) throw invalidArgument(`input "${spec.name}" is required by model "${model}"`, { field: spec.name, model });
       if (t.datatype !== spec.datatype) {
         throw invalidArgument(`input "${spec.name}" must have datatype ${spec.datatype}, got ${t.datatype}`, { field: spec.name, model });
       }
-      const batched = this.config.maxBatchSize > 0;
+      const batched = config.maxBatchSize > 0;
       const expected = batched ? [-1, ...spec.dims] : spec.dims;
       const shapeOk =
         t.shape.length === expected.length &&
@@ -321,8 +592,8 @@ export class Model {
       }
       if (batched) {
         const b = t.shape[0] as number;
-        if (b < 1 || b > this.config.maxBatchSize) {
-          throw invalidArgument(`input "${spec.name}": batch size ${b} must be between 1 and max_batch_size ${this.config.maxBatchSize}`, {
+        if (b < 1 || b > config.maxBatchSize) {
+          throw invalidArgument(`input "${spec.name}": batch size ${b} must be between 1 and max_batch_size ${config.maxBatchSize}`, {
             field: spec.name,
             model,
           });
@@ -339,35 +610,5 @@ export class Model {
         });
       }
     }
-  }
-
-  private resolve(version: number | string | undefined): LoadedVersion {
-    if (version === undefined || version === '') return this.newest;
-    const n = typeof version === 'number' ? version : /^[0-9]+$/.test(version) ? Number(version) : NaN;
-    const v = this.byVersion.get(n);
-    if (!v) {
-      throw notFound(`model "${this.name}" has no version "${version}" loaded (loaded: ${this.versions.join(', ')})`, {
-        model: this.name,
-        field: 'version',
-      });
-    }
-    return v;
-  }
-
-  /** Counts a request in flight for close(); no async frame of its own on the hot path. */
-  private track<T>(work: () => Promise<T>): Promise<T> {
-    if (this.closing) return Promise.reject(unavailable(`model "${this.name}" is shutting down`, { model: this.name }));
-    let promise: Promise<T>;
-    try {
-      promise = work();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    this.inFlight++;
-    const done = () => {
-      if (--this.inFlight === 0 && this.drained) this.drained();
-    };
-    promise.then(done, done);
-    return promise;
   }
 }

@@ -1,31 +1,30 @@
-// The entry point of the embedded API: load a model repository, hand out models, close.
+// The entry point of the embedded API: load a model repository, hand out models, change what they
+// serve while they serve (reload, hot swap, traffic policy, rollback), close.
 //
 //   const rt = await Runtime.load({ repository: 'models' });
-//   const r = await rt.model('fraud').infer(record);   // { score, decision, modelVersion }
+//   const r = await rt.model('fraud').infer(record);   // { score, decision, modelVersion, batchSize }
+//   await rt.loadModel('fraud');                        // picks up a new version folder, warmed, hot
+//   await rt.rollback('fraud');                         // back to the version served before
 //   await rt.close();
 
-import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Backend } from '../backends/backend';
-import { OnnxBackend } from '../backends/onnx/onnx-backend';
-import { type BatchSource, OnnxExecutor } from '../backends/onnx/onnx-executor';
-import type { LocalFallback } from '../backends/triton/batch-forwarder';
-import type { OnnxSessionSpec } from '../backends/onnx/onnx-session-spec';
-import { type BatchingOptions, type ResolvedBatching, resolveBatching } from '../batching/batching-options';
-import { SchedulerClient } from '../batching/scheduler-client';
+import { OnnxExecutor } from '../backends/onnx/onnx-executor';
+import type { BatchingOptions } from '../batching/batching-options';
 import { invalidArgument, modelNotLoaded, notFound, unavailable } from '../errors';
-import { batchSchedulerClass } from '../native/addon';
+import { DriftMonitor } from '../observability/drift-monitor';
+import { readScoreReference } from '../observability/score-reference';
 import { type Logger, stderrLogger } from '../observability/logger';
-import { Preprocessor } from '../preprocess/preprocessor';
-import { ModelConfigError, rowElements } from '../repository/model-config';
-import { BACKEND_MODES, type BackendMode, readModelSettings } from '../repository/model-settings';
+import { PredictionLog, type PredictionLogOptions } from '../observability/prediction-log';
+import { type BackendMode, readModelSettings } from '../repository/model-settings';
 import { type ModelDescription, describeModel, listModels } from '../repository/repository';
-import { scoreResults } from '../postprocess/decision-bands';
-import { FallbackBackend } from './fallback-backend';
-import { type LoadedVersion, Model } from './model';
+import { ShadowComparator } from '../routing/shadow-comparison';
+import type { TrafficPolicy } from '../routing/traffic-policy';
+import { INFERGATE_VERSION } from '../version';
+import { type GenerationContext, backendModeOf, loadGeneration } from './generation-loader';
+import { type DriftWatch, Model, type ModelServices, type TrafficChange } from './model';
+import type { ModelGeneration } from './model-generation';
+import type { PredictionRecord, PredictionSink } from './prediction-observer';
 import { TritonLink, type TritonRuntimeOptions } from './triton-link';
-
 
 export interface RepositoryEntry {
   name: string;
@@ -56,23 +55,50 @@ export interface RuntimeOptions {
   backend?: BackendMode | Record<string, BackendMode>;
   /** The Triton cluster (endpoints, TLS, credentials, retries, health, shared memory). */
   triton?: TritonRuntimeOptions;
-  /** Where operational events go (replica ejected, degraded...); default JSON lines on stderr. */
+  /** Where operational events go (replica ejected, degraded, drift, swaps...); default JSON lines on stderr. */
   logger?: Logger;
+  /** Writes one JSON line per prediction (docs/prediction-log.md); default: no prediction log. */
+  predictionLog?: PredictionLogOptions;
+  /** Shadow comparison: pairs in the sliding window, and disagreements kept (docs/rollouts.md). */
+  shadowComparison?: { windowSize?: number; disagreementSamples?: number };
+}
+
+/** What a rollback did: the policies before and after, and how long the switch took. */
+export interface RollbackResult extends TrafficChange {
+  /** Whether the earlier version had to be loaded again (false: it was still loaded, an atomic switch). */
+  reloaded: boolean;
+  /** From the call until the earlier version took traffic (the old one then drains). */
+  milliseconds: number;
 }
 
 export class Runtime {
   private closed = false;
+  private readonly loaded = new Map<string, Model>();
   private readonly unloadReasons = new Map<string, string>();
+  /** One load, reload, rollback or traffic change at a time per model. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly services: ModelServices;
+  private readonly context: GenerationContext;
+  private readonly log: Logger;
 
   private constructor(
     readonly repository: string,
-    private readonly loaded: Map<string, Model>,
     /** The executor pool; tests use it for chaos drills and to read its counters. */
     readonly executor: OnnxExecutor,
     /** Connections to Triton clusters (replica states for stats). */
     readonly triton: TritonLink,
     private readonly options: RuntimeOptions,
-  ) {}
+    /** The prediction log, when one was configured. */
+    readonly predictionLog: PredictionLog | undefined,
+  ) {
+    this.log = options.logger ?? stderrLogger;
+    this.context = { options, executor, triton };
+    const comparison = options.shadowComparison ?? {};
+    this.services = {
+      ...(predictionLog ? { predictionLog: withRuntimeVersions(predictionLog, this) } : {}),
+      shadowComparator: () => new ShadowComparator(comparison),
+    };
+  }
 
   /** Loads the repository's models. Any model that fails to load fails the whole load, naming it. */
   static async load(options: RuntimeOptions): Promise<Runtime> {
@@ -82,18 +108,17 @@ export class Runtime {
     const repository = path.resolve(options.repository);
     const names = options.models ?? (await listModels(repository));
     if (names.length === 0) throw new Error(`model repository "${repository}" holds no model (no <name>/config.pbtxt)`);
+    const predictionLog = options.predictionLog ? PredictionLog.open(options.predictionLog) : undefined;
     const executor = new OnnxExecutor(options.executorThreads !== undefined ? { threads: options.executorThreads } : {});
     const triton = new TritonLink(options.triton ?? {}, options.logger ?? stderrLogger);
-    const loaded = new Map<string, Model>();
+    const rt = new Runtime(repository, executor, triton, { ...options, repository }, predictionLog);
     try {
-      for (const name of names) loaded.set(name, await loadModel(await describeModel(repository, name), options, executor, triton));
+      for (const name of names) await rt.loadModel(name);
     } catch (err) {
-      await Promise.all([...loaded.values()].map((m) => m.close()));
-      triton.close();
-      await executor.close();
+      await rt.close();
       throw err;
     }
-    return new Runtime(repository, loaded, executor, triton, { ...options, repository });
+    return rt;
   }
 
   /**
@@ -111,35 +136,93 @@ export class Runtime {
   }
 
   /**
-   * Loads a model from the repository, or reloads it: the new instance takes traffic once loaded,
-   * then the old one drains (requests in flight finish) and closes. Triton's RepositoryModelLoad.
+   * Loads a model from the repository, or reloads it (Triton's RepositoryModelLoad): config.pbtxt
+   * is read again, the versions its version_policy selects are loaded and warmed up beside those
+   * serving, then the model switches to them at once and the old ones drain (requests in flight
+   * finish) and close. The traffic policy becomes config.pbtxt's again. `versions` loads exactly
+   * those version folders instead of the policy's choice.
    */
-  async loadModel(name: string): Promise<Model> {
-    if (this.closed) throw unavailable('the runtime is closed');
-    if (typeof name !== 'string' || !/^[^/\\]+$/.test(name) || name === '.' || name === '..') {
-      throw invalidArgument(`model name must be a plain folder name, got ${JSON.stringify(name)}`, { field: 'name' });
-    }
-    let desc: ModelDescription;
-    try {
-      desc = await describeModel(this.repository, name);
-    } catch (err) {
-      throw notFound((err as Error).message, { model: name });
-    }
-    const model = await loadModel(desc, this.options, this.executor, this.triton);
-    const old = this.loaded.get(name);
-    this.loaded.set(name, model);
-    this.unloadReasons.delete(name);
-    if (old) await old.close();
-    return model;
+  loadModel(name: string, options: { versions?: number[] } = {}): Promise<Model> {
+    return this.exclusive(name, async () => {
+      const started = performance.now();
+      const desc = await this.describe(name, options.versions);
+      const model = await this.install(desc);
+      this.log.log('info', 'model.loaded', { model: name, versions: model.versions, primary: model.trafficPolicy.primary, milliseconds: Math.round(performance.now() - started) });
+      return model;
+    });
   }
 
   /** Stops serving a model: new requests get not_found, those in flight finish. RepositoryModelUnload. */
-  async unloadModel(name: string): Promise<void> {
-    const m = this.loaded.get(name);
-    if (!m) throw modelNotLoaded(name);
-    this.loaded.delete(name);
-    this.unloadReasons.set(name, 'unloaded');
-    await m.close();
+  unloadModel(name: string): Promise<void> {
+    return this.exclusive(name, async () => {
+      const m = this.loaded.get(name);
+      if (!m) throw modelNotLoaded(name);
+      this.loaded.delete(name);
+      this.unloadReasons.set(name, 'unloaded');
+      await m.close();
+      this.log.log('info', 'model.unloaded', { model: name });
+    });
+  }
+
+  /**
+   * Changes a model's traffic policy at once: the primary (blue/green), a canary share, a shadow.
+   * A shadow on another backend than the model's (say a local model shadowed on Triton) loads
+   * that instance first. Lasts until the next load of the model, which restores config.pbtxt's.
+   */
+  setTraffic(name: string, policy: TrafficPolicy): Promise<TrafficChange> {
+    return this.exclusive(name, async () => {
+      const m = this.model(name);
+      const s = policy.shadow;
+      if (s && s.backend !== undefined && s.backend !== m.backendMode) {
+        const version = s.version ?? policy.primary ?? m.trafficPolicy.primary ?? Math.max(...m.versions);
+        const gen = m.generation;
+        if (!gen.shadowInstances.has(`${version}@${s.backend}`)) {
+          // A generation like the serving one plus the shadow's instance, swapped in without a pause.
+          const desc = await this.describe(name, gen.versions);
+          const next = await loadGeneration(desc, this.context, [...shadowsOf(gen), { version, mode: s.backend }]);
+          await (await this.swapIn(m, desc, next, m.trafficPolicy)).retired;
+        }
+      }
+      const change = m.setTraffic(policy);
+      this.log.log('info', 'model.traffic', { ...change });
+      return change;
+    });
+  }
+
+  /**
+   * Returns a model to the traffic policy it had before its primary last changed (a reload, a
+   * blue/green switch, an earlier rollback): an atomic switch when that version is still loaded,
+   * else it is loaded and warmed up first. The version rolled back from then drains.
+   */
+  rollback(name: string): Promise<RollbackResult> {
+    return this.exclusive(name, async () => {
+      const started = performance.now();
+      const m = this.model(name);
+      const previous = m.previousPolicy;
+      if (!previous || previous.primary === undefined) {
+        throw invalidArgument(`model "${name}" has no earlier version to roll back to (it has served version ${m.trafficPolicy.primary} since it was loaded)`, {
+          model: name,
+        });
+      }
+      let change: TrafficChange;
+      let reloaded = false;
+      let retired: Promise<void> | undefined;
+      if (m.versions.includes(previous.primary)) {
+        change = m.setTraffic(onlyLoaded(previous, m.versions));
+      } else {
+        const desc = await this.describe(name, [previous.primary]);
+        const policy = onlyLoaded(previous, [previous.primary]);
+        const next = await loadGeneration(desc, this.context, shadowsFor(policy, newestOf(desc), m.backendMode));
+        const swapped = await this.swapIn(m, desc, next, policy);
+        change = swapped.change;
+        retired = swapped.retired;
+        reloaded = true;
+      }
+      const milliseconds = performance.now() - started;
+      this.log.log('info', 'model.rollback', { ...change, reloaded, milliseconds: Math.round(milliseconds * 10) / 10 });
+      await retired;
+      return { ...change, reloaded, milliseconds };
+    });
   }
 
   /** Every model of the repository with its state, as Triton's RepositoryIndex reports it. */
@@ -164,7 +247,7 @@ export class Runtime {
     for (const m of this.loaded.values()) m.drain();
   }
 
-  /** Finishes the requests in flight, then releases every model. Idempotent. */
+  /** Finishes the requests in flight, then releases every model and flushes the prediction log. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -173,156 +256,142 @@ export class Runtime {
     await Promise.all([...this.loaded.values()].map((m) => m.close()));
     this.triton.close();
     await this.executor.close();
+    await this.predictionLog?.close();
   }
-}
 
-// Native schedulers are process-wide and found by name: each runtime gets its own prefix.
-const RUNTIME_ID = randomUUID().slice(0, 8);
-let runtimes = 0;
-
-async function loadModel(desc: ModelDescription, options: RuntimeOptions, executor: OnnxExecutor, triton: TritonLink): Promise<Model> {
-  const configFile = path.join(desc.dir, 'config.pbtxt');
-  const settings = readModelSettings(desc.config, configFile);
-  const mode = backendModeOf(options.backend, desc.name) ?? settings.backend ?? 'local';
-  const runsLocally = mode !== 'triton';
-  if (runsLocally && desc.config.platform !== 'onnxruntime_onnx') {
-    throw new ModelConfigError(configFile, `platform "${desc.config.platform}" is not served locally; infergate runs "onnxruntime_onnx" (or set infergate.backend to "triton")`);
-  }
-  const endpoints = mode === 'local' ? [] : triton.endpointsFor(desc.name, settings.tritonEndpoints);
-  const sharedMemory = mode !== 'local' && (options.triton?.sharedMemory ?? settings.tritonSharedMemory ?? false);
-  const { models: perModel, ...forAll } = options.batching ?? {};
-  const batching = resolveBatching(desc.config, { ...forAll, ...perModel?.[desc.name] });
-  const scoreOutput = desc.config.outputs.find((o) => o.name === settings.scoreOutput);
-  const prefix = `${RUNTIME_ID}-${++runtimes}/${desc.name}`;
-  const versions: LoadedVersion[] = [];
-  try {
-    for (const files of desc.versions) {
-      const session: OnnxSessionSpec = {
-        key: `${prefix}/${files.version}`,
-        file: files.modelFile,
-        intraOpThreads: options.intraOpThreads ?? settings.intraOpThreads ?? 1,
-        executionProviders: options.executionProviders ?? settings.executionProviders ?? ['cpu'],
-      };
-      let preprocessor: Preprocessor | undefined;
-      if (files.preprocessFile) {
-        const text = await fs.readFile(files.preprocessFile, 'utf8').catch((err: Error) => {
-          throw new ModelConfigError(configFile, `preprocess file cannot be read: ${err.message}`);
-        });
-        preprocessor = new Preprocessor(text, files.preprocessFile, desc.name);
-        checkRecordInput(desc, preprocessor, files.preprocessFile);
-      }
-      const local = runsLocally ? await OnnxBackend.create(executor, session, desc.config) : undefined;
-      const remote =
-        mode === 'local'
-          ? undefined
-          : {
-              config: desc.config,
-              endpoints,
-              remote: {
-                name: settings.tritonModel ?? desc.name,
-                version: settings.tritonVersion === 'latest' ? '' : (settings.tritonVersion ?? String(files.version)),
-              },
-            };
-      const connection = remote && (await triton.connect(remote, mode === 'triton'));
-      const backend: Backend = connection ? (local ? new FallbackBackend(connection.backend, local) : connection.backend) : (local as Backend);
-      if (!preprocessor) {
-        versions.push({ version: files.version, backend, preprocessor, batching: undefined, forwarder: undefined, release: () => undefined });
-        continue;
-      }
-      if (sharedMemory) triton.sweepSharedMemoryOnce();
-      const scheduler = new (batchSchedulerClass())({
-        name: session.key,
-        ...batching,
-        slabCount: slabCount(batching, executor.threads),
-        inputWidth: preprocessor.width,
-        outputWidth: scoreOutput ? rowElements(scoreOutput) : 1,
-        plan: preprocessor.plan,
-        sharedMemory,
-      });
-      const client = new SchedulerClient(
-        scheduler,
-        preprocessor.encoder,
-        desc.name,
-        settings.scoreIndex,
-        batching.priorityLevels,
-        scoreResults(settings.decisionBands, files.version),
-      );
-      const source: BatchSource = { scheduler, session, input: preprocessor.outputName, output: settings.scoreOutput };
-      let forwarding: Awaited<ReturnType<TritonLink['forward']>> | undefined;
-      if (connection && remote) {
-        const fallback: LocalFallback | undefined = local && {
-          engage: () => executor.attach(source),
-          release: () => executor.detach(scheduler),
-          run: (batch) => executor.runTaken(source, batch),
-        };
-        try {
-          forwarding = await triton.forward(
-            connection.pool,
-            scheduler,
-            remote,
-            { input: source.input, output: source.output, sendPriority: batching.priorityLevels > 1 },
-            fallback,
-            sharedMemory,
-          );
-        } catch (err) {
-          client.close();
-          scheduler.close();
-          throw err;
-        }
-      } else {
-        executor.attach(source);
-      }
-      versions.push({
-        version: files.version,
-        backend,
-        preprocessor,
-        batching: { scheduler, client },
-        forwarder: forwarding?.forwarder,
-        release: async () => {
-          client.close();
-          executor.detach(scheduler);
-          await forwarding?.release();
-          scheduler.close();
-        },
-      });
+  /** Loads a new model, or swaps a new generation into a loaded one. */
+  private async install(desc: ModelDescription): Promise<Model> {
+    const settings = readModelSettings(desc.config, path.join(desc.dir, 'config.pbtxt'));
+    const existing = this.loaded.get(desc.name);
+    const mode = backendModeOf(this.options.backend, desc.name) ?? settings.backend ?? 'local';
+    const next = await loadGeneration(desc, this.context, shadowsFor(settings.traffic, newestOf(desc), mode));
+    if (existing) {
+      await (await this.swapIn(existing, desc, next, next.settings.traffic)).retired;
+      return existing;
     }
-  } catch (err) {
-    await Promise.all(versions.map((v) => v.release()));
-    throw err;
+    try {
+      const model = new Model(next, next.settings.traffic, this.services, await this.driftFor(desc, next));
+      this.loaded.set(desc.name, model);
+      this.unloadReasons.delete(desc.name);
+      return model;
+    } catch (err) {
+      await next.retire();
+      throw err;
+    }
   }
-  return new Model(desc.config, settings, versions, mode);
+
+  /**
+   * Swaps `next` into a serving model. Everything that can fail (the drift reference, the policy)
+   * is checked first: on failure `next` is released and the model is left as it was.
+   */
+  private async swapIn(
+    m: Model,
+    desc: ModelDescription,
+    next: ModelGeneration,
+    policy: TrafficPolicy,
+  ): Promise<{ change: TrafficChange; retired: Promise<void> }> {
+    try {
+      return m.swap(next, policy, await this.driftFor(desc, next));
+    } catch (err) {
+      await next.retire();
+      throw err;
+    }
+  }
+
+  private async describe(name: string, versions: number[] | undefined): Promise<ModelDescription> {
+    if (this.closed) throw unavailable('the runtime is closed');
+    if (typeof name !== 'string' || !/^[^/\\]+$/.test(name) || name === '.' || name === '..') {
+      throw invalidArgument(`model name must be a plain folder name, got ${JSON.stringify(name)}`, { field: 'name' });
+    }
+    try {
+      return await describeModel(this.repository, name, versions);
+    } catch (err) {
+      throw notFound((err as Error).message, { model: name });
+    }
+  }
+
+  private async driftFor(desc: ModelDescription, gen: ModelGeneration): Promise<DriftWatch | undefined> {
+    const d = gen.settings.drift;
+    if (!d) return undefined;
+    const reference = readScoreReference(path.join(desc.dir, d.reference));
+    return new DriftMonitor(reference, {
+      ...(d.window !== undefined ? { windowSize: d.window } : {}),
+      ...(d.warnAt !== undefined ? { warnAt: d.warnAt } : {}),
+      ...(d.alertAt !== undefined ? { alertAt: d.alertAt } : {}),
+      onChange: (event) => this.log.log(event.to === 'alert' ? 'error' : event.to === 'warn' ? 'warn' : 'info', `drift.${event.to}`, { model: desc.name, ...event }),
+    });
+  }
+
+  private exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(name) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const tail = run.catch(() => undefined);
+    this.locks.set(name, tail);
+    void tail.then(() => {
+      if (this.locks.get(name) === tail) this.locks.delete(name);
+    });
+    return run;
+  }
 }
 
-function backendModeOf(option: RuntimeOptions['backend'], model: string): BackendMode | undefined {
-  if (option === undefined) return undefined;
-  const mode = typeof option === 'string' ? option : option[model];
-  if (mode !== undefined && !BACKEND_MODES.includes(mode)) {
-    throw new RangeError(`backend for model "${model}" must be one of ${BACKEND_MODES.join(', ')}, got "${String(mode)}"`);
-  }
-  return mode;
+/** What a policy's shadow needs loaded beside the versions: an instance on another backend. */
+function shadowsFor(policy: TrafficPolicy, newest: number, mode: BackendMode): { version: number; mode: BackendMode }[] {
+  const s = policy.shadow;
+  if (!s || s.backend === undefined || s.backend === mode) return [];
+  return [{ version: s.version ?? policy.primary ?? newest, mode: s.backend }];
 }
 
-/**
- * Batch buffers for one scheduler: twice what a full queue needs in batches of the size that seals
- * them (room for batches the timer sealed part-full), one per executor thread, one open per level.
- * Past that, admission answers resource_exhausted: memory is bounded by this number.
- */
-function slabCount(b: ResolvedBatching, threads: number): number {
-  const sealSize = b.preferredBatchSize.length > 0 ? Math.max(...b.preferredBatchSize) : b.maxBatchSize;
-  return 2 * Math.ceil(b.maxQueueSize / sealSize) * b.priorityLevels + threads + b.priorityLevels + 1;
+/** The shadow-only instances of a generation, to load again in the next. */
+function shadowsOf(gen: ModelGeneration): { version: number; mode: BackendMode }[] {
+  return [...gen.shadowInstances.values()].map((v) => ({ version: v.version, mode: v.mode }));
 }
 
-/** A model fed by preprocess.json has one FP32 input whose row is exactly the plan's output. */
-function checkRecordInput(desc: ModelDescription, pre: Preprocessor, file: string): void {
-  const inputs = desc.config.inputs;
-  const input = inputs[0];
-  if (inputs.length !== 1 || !input || input.datatype !== 'FP32') {
-    throw new ModelConfigError(file, `a preprocessed model needs exactly one FP32 input in config.pbtxt`);
+function newestOf(desc: ModelDescription): number {
+  return Math.max(...desc.versions.map((v) => v.version));
+}
+
+/** A recorded policy without the parts that name versions no longer loaded. */
+function onlyLoaded(policy: TrafficPolicy, versions: readonly number[]): TrafficPolicy {
+  const { canary, shadow, ...rest } = policy;
+  return {
+    ...rest,
+    ...(canary && versions.includes(canary.version) ? { canary } : {}),
+    ...(shadow && (shadow.version === undefined || versions.includes(shadow.version)) ? { shadow } : {}),
+  };
+}
+
+/** Adds the versions of infergate and of the runtime that answered to each prediction log line. */
+function withRuntimeVersions(log: PredictionLog, rt: Runtime): PredictionSink {
+  const onnxruntime = onnxRuntimeVersion();
+  return {
+    shouldSample: () => log.shouldSample(),
+    write: (r: PredictionRecord) => {
+      const triton = r.backend === 'triton' ? tritonServerVersion(rt, r.model) : undefined;
+      log.write({ ...r, runtime: { infergate: INFERGATE_VERSION, ...(r.backend === 'triton' ? { tritonServer: triton ?? 'unknown' } : { onnxruntime }) } });
+    },
+  };
+}
+
+function tritonServerVersion(rt: Runtime, model: string): string | undefined {
+  try {
+    for (const v of rt.model(model).generation.instances()) {
+      const version = (v.backend as { serverVersion?: string }).serverVersion;
+      if (version) return version;
+    }
+  } catch {
+    // unloaded meanwhile
   }
-  if (input.name !== pre.outputName || rowElements(input) !== pre.width) {
-    throw new ModelConfigError(
-      file,
-      `output "${pre.outputName}" of width ${pre.width} does not match config.pbtxt input "${input.name}" with dims [${input.dims.join(', ')}]`,
-    );
+  return undefined;
+}
+
+let ortVersion: string | undefined;
+function onnxRuntimeVersion(): string {
+  if (ortVersion === undefined) {
+    try {
+      ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
+    } catch {
+      ortVersion = 'unknown';
+    }
   }
+  return ortVersion;
 }

@@ -5,7 +5,7 @@
 
 import { BatchForwarder, type LocalFallback } from '../backends/triton/batch-forwarder';
 import { TritonModelMismatchError, compareModel } from '../backends/triton/model-check';
-import type { ModelConfigResponse, ModelMetadataResponse } from '../backends/triton/proto';
+import type { ModelConfigResponse, ModelMetadataResponse, ServerMetadataResponse } from '../backends/triton/proto';
 import type { Replica } from '../backends/triton/replica';
 import { ReplicaPool, type WatchedModel } from '../backends/triton/replica-pool';
 import { type RegionSpec, registerRegion, unregisterOrphans, unregisterRegion } from '../backends/triton/shared-memory';
@@ -152,6 +152,8 @@ async function checkReplica(r: Replica, spec: TritonVersionSpec): Promise<void> 
   const metadata = await r.call<ModelMetadataResponse>('ModelMetadata', request, deadline);
   // Servers that do not offer the configuration extension still give metadata; compare what there is.
   const config = await r.call<ModelConfigResponse>('ModelConfig', request, deadline).catch(() => undefined);
+  const server = await r.call<ServerMetadataResponse>('ServerMetadata', {}, deadline).catch(() => undefined);
+  if (server) r.serverVersion = server.version;
   const problems = compareModel(spec.config, metadata, config);
   if (problems.length > 0) {
     r.mismatch = new TritonModelMismatchError(r.endpoint, spec.remote.name, problems).message;

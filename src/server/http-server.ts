@@ -17,6 +17,7 @@ import { inferRoutes } from './http/infer-routes';
 import { metadataRoutes } from './http/metadata-routes';
 import { errorReply, writeReply } from './http/reply';
 import { repositoryRoutes } from './http/repository-routes';
+import { rolloutRoutes } from './http/rollout-routes';
 import { type Reply, RequestScope, type Route, type ServerContext, json } from './http/route';
 import { sharedMemoryRoutes } from './http/shared-memory-routes';
 import { statisticsRoutes } from './http/statistics-routes';
@@ -75,6 +76,7 @@ export class HttpServer {
       ...metadataRoutes(this.ctx),
       ...inferRoutes(this.ctx),
       ...repositoryRoutes(this.ctx),
+      ...rolloutRoutes(this.ctx),
       ...sharedMemoryRoutes(this.ctx),
     ];
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);

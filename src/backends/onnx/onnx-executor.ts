@@ -40,12 +40,16 @@ export interface ExecutorStats {
   workerFailures: number;
 }
 
+const RETIRED_LIMIT = 256;
+
 export class OnnxExecutor {
   readonly threads: number;
   private readonly pool: Piscina;
   private readonly sources: BatchSource[] = [];
   /** What a drain task needs of `sources`, as plain data; rebuilt when a source comes or goes. */
   private drainSources: DrainSource[] = [];
+  /** Sessions and schedulers of retired versions, newest last, bounded: workers release them. */
+  private readonly retired: string[] = [];
   private inFlight = 0;
   private readonly control: ExecutorControl;
   /** The ready signal this executor's schedulers raise and its idle workers wait on. */
@@ -78,7 +82,7 @@ export class OnnxExecutor {
 
   /** Opens the session in a worker and reports its tensors (for load-time checks). */
   describe(session: OnnxSessionSpec): Promise<SessionDescription> {
-    return this.runOther({ kind: 'describe', session }) as Promise<SessionDescription>;
+    return this.runOther({ kind: 'describe', session, retired: [...this.retired] }) as Promise<SessionDescription>;
   }
 
   /** Runs caller-batched tensors (the KServe tensor API) on a worker. */
@@ -126,6 +130,18 @@ export class OnnxExecutor {
     source.scheduler.setSealedCallbacks(this.sealedCallbacks);
     source.scheduler.onSealed(() => this.pump());
     this.pump();
+  }
+
+  /**
+   * Lets every worker release a retired version's session (and its scheduler handle): they are
+   * named in each drain task from now on, which restarts with the new list. The list keeps the last
+   * RETIRED_LIMIT names: by then every worker has seen them.
+   */
+  release(sessionKey: string, schedulerName?: string): void {
+    this.retired.push(sessionKey);
+    if (schedulerName !== undefined) this.retired.push(schedulerName);
+    if (this.retired.length > RETIRED_LIMIT) this.retired.splice(0, this.retired.length - RETIRED_LIMIT);
+    this.describeSources();
   }
 
   detach(scheduler: NativeBatchScheduler): void {
@@ -213,6 +229,7 @@ export class OnnxExecutor {
     const task: WorkerTask = {
       kind: 'drain',
       sources,
+      retired: this.retired,
       generation: this.control.sourcesGeneration,
       signal: this.signal,
       control: this.control.buffer,

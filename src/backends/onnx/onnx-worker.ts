@@ -19,10 +19,12 @@ export interface DrainSource {
 }
 
 export type WorkerTask =
-  | { kind: 'describe'; session: OnnxSessionSpec }
+  | { kind: 'describe'; session: OnnxSessionSpec; retired: string[] }
   | {
       kind: 'drain';
       sources: DrainSource[];
+      /** Session keys and scheduler names of retired model versions: this worker lets them go. */
+      retired: string[];
       /** The control block's sources generation when `sources` was current. */
       generation: number;
       /** The executor's ready signal (createReadySignal). */
@@ -104,6 +106,7 @@ const RECHECK_MS = 1000;
  * fails just that batch.
  */
 async function drain(task: Extract<WorkerTask, { kind: 'drain' }>): Promise<void> {
+  releaseRetired(task.retired);
   const control = new ExecutorControl(task.control);
   const sources = task.sources.map((source) => ({ source, s: scheduler(source.scheduler) }));
   const addon = nativeAddon();
@@ -153,6 +156,21 @@ async function describe(spec: OnnxSessionSpec): Promise<SessionDescription> {
   return { inputs: meta(s.inputNames, s.inputMetadata), outputs: meta(s.outputNames, s.outputMetadata) };
 }
 
+/**
+ * Drops this worker's sessions and scheduler handles of versions that were swapped out or unloaded
+ * (the executor lists them in every drain task), so hot swaps do not accumulate sessions.
+ */
+function releaseRetired(keys: readonly string[]): void {
+  for (const key of keys) {
+    const s = sessions.get(key);
+    if (s) {
+      sessions.delete(key);
+      s.then((sess) => sess.release()).catch(() => undefined);
+    }
+    schedulers.delete(key);
+  }
+}
+
 export default async function handle(task: WorkerTask): Promise<unknown> {
   switch (task.kind) {
     case 'drain':
@@ -162,6 +180,7 @@ export default async function handle(task: WorkerTask): Promise<unknown> {
     case 'batch':
       return runBatch(scheduler(task.source.scheduler), task.batch, task.source, new ExecutorControl(task.control));
     case 'describe':
+      releaseRetired(task.retired);
       return describe(task.session);
   }
 }

@@ -53,6 +53,8 @@ export class Replica {
   lastError = '';
   /** Set when the server's model does not match the local config: never used again. */
   mismatch: string | undefined;
+  /** The server's version from ServerMetadata, once checked (prediction logs name it). */
+  serverVersion: string | undefined;
   /** ModelInfer calls sent, and those that failed (probes and registrations are not counted). */
   calls = 0;
   failures = 0;

@@ -21,6 +21,11 @@ export class TritonBackend implements Backend {
     private readonly remoteVersion: string,
   ) {}
 
+  /** The Triton server's version, as its replicas reported it (undefined before any check). */
+  get serverVersion(): string | undefined {
+    return this.pool.replicas.find((r) => r.serverVersion !== undefined)?.serverVersion;
+  }
+
   async infer(inputs: Record<string, Tensor>, outputs: readonly string[], options: BackendCallOptions = {}): Promise<Record<string, Tensor>> {
     const names = Object.keys(inputs);
     const parameters = inferParameters(options.parameters);

@@ -8,6 +8,16 @@ import { parseInferRequest } from './infer-request';
 import { encodeInferResponse, plannedOutputs } from './infer-response';
 import { NAME, type Reply, type RequestScope, type Route, type ServerContext, VERSION, json } from './route';
 
+/** An optional string header of at most 256 characters (a routing key, a request id). */
+function stringHeader(req: IncomingMessage, name: string): string | undefined {
+  const raw = req.headers[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 256) {
+    throw invalidArgument(`header "${name}" must be a single value of 1 to 256 characters`, { field: name });
+  }
+  return raw;
+}
+
 /** An optional non-negative integer request header; a malformed one is invalid_argument naming it. */
 function integerHeader(req: IncomingMessage, name: string): number | undefined {
   const raw = req.headers[name];
@@ -25,8 +35,12 @@ export function inferRoutes(ctx: ServerContext): Route[] {
     const headerLength = headerLengthOf(s.req.headers);
     const request = parseInferRequest(await s.body(), headerLength, model.name, ctx.sharedMemory);
     const planned = plannedOutputs(request, model.config, ctx.sharedMemory);
+    const routingKey = stringHeader(s.req, 'x-infergate-routing-key');
+    const requestId = request.id || stringHeader(s.req, 'x-request-id');
     const result = await model.inferTensors(request.inputs, {
       outputs: planned.map((o) => o.name),
+      ...(routingKey !== undefined ? { routingKey } : {}),
+      ...(requestId ? { requestId } : {}),
       ...(version !== undefined ? { version } : {}),
       ...(request.priority ? { priority: request.priority } : {}),
       ...(request.timeoutMicroseconds ? { timeoutMicroseconds: request.timeoutMicroseconds } : {}),
@@ -42,9 +56,13 @@ export function inferRoutes(ctx: ServerContext): Route[] {
     const record = await s.json();
     const priority = integerHeader(s.req, 'x-infergate-priority');
     const timeout = integerHeader(s.req, 'x-infergate-timeout-us');
+    const routingKey = stringHeader(s.req, 'x-infergate-routing-key');
+    const requestId = stringHeader(s.req, 'x-request-id');
     return json(
       200,
       await model.infer(record, {
+        ...(routingKey !== undefined ? { routingKey } : {}),
+        ...(requestId !== undefined ? { requestId } : {}),
         ...(version !== undefined ? { version } : {}),
         ...(priority !== undefined ? { priority } : {}),
         ...(timeout !== undefined ? { timeoutMicroseconds: timeout } : {}),

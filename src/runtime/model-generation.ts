@@ -1,0 +1,101 @@
+// One load of a model: the config.pbtxt it was read from and the versions built from it. A reload
+// builds a new generation beside the serving one and swaps it in at once; the old one then retires:
+// it takes no new request, finishes those it admitted, and releases its batchers and sessions.
+
+import type { Backend } from '../backends/backend';
+import type { BatchForwarder } from '../backends/triton/batch-forwarder';
+import type { SchedulerClient } from '../batching/scheduler-client';
+import type { NativeBatchScheduler } from '../native/addon';
+import type { Preprocessor } from '../preprocess/preprocessor';
+import type { ScoreResult } from '../postprocess/decision-bands';
+import type { ModelConfig } from '../repository/model-config';
+import type { BackendMode, ModelSettings } from '../repository/model-settings';
+
+export interface LoadedVersion {
+  version: number;
+  backend: Backend;
+  /** Where this instance's batches run (a shadow instance may run elsewhere than the model). */
+  mode: BackendMode;
+  preprocessor: Preprocessor | undefined;
+  /** Records go through the native batcher: its scheduler, and this thread's client of it. */
+  batching: { scheduler: NativeBatchScheduler; client: SchedulerClient<ScoreResult> } | undefined;
+  /** Forwards the version's batches to Triton (backend "triton..."); undefined when local. */
+  forwarder: BatchForwarder | undefined;
+  /** Called once the version has drained, before its backend closes. */
+  release: () => void | Promise<void>;
+}
+
+export class ModelGeneration {
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private retiring: Promise<void> | undefined;
+  readonly byVersion: ReadonlyMap<number, LoadedVersion>;
+  /** The newest loaded version: the primary unless the traffic policy names another. */
+  readonly newest: LoadedVersion;
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly settings: ModelSettings,
+    readonly mode: BackendMode,
+    versions: LoadedVersion[],
+    /** Instances serving only shadow copies (a version on another backend), keyed by `shadowKey`. */
+    readonly shadowInstances: ReadonlyMap<string, LoadedVersion> = new Map(),
+  ) {
+    if (versions.length === 0) throw new Error(`model "${config.name}": a generation needs at least one version`);
+    this.byVersion = new Map(versions.map((v) => [v.version, v]));
+    this.newest = this.byVersion.get(Math.max(...this.byVersion.keys())) as LoadedVersion;
+  }
+
+  /** Loaded versions, ascending. */
+  get versions(): number[] {
+    return [...this.byVersion.keys()].sort((a, b) => a - b);
+  }
+
+  get retired(): boolean {
+    return this.retiring !== undefined;
+  }
+
+  /** Every instance: the versions, then the shadow-only ones. */
+  instances(): LoadedVersion[] {
+    return [...this.byVersion.values(), ...this.shadowInstances.values()];
+  }
+
+  /** Counts a request in flight on this generation until `promise` settles (retire waits for it). */
+  track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight++;
+    const done = (): void => {
+      if (--this.inFlight === 0 && this.drained) this.drained();
+    };
+    promise.then(done, done);
+    return promise;
+  }
+
+  /** Seals every instance's open batches now. */
+  flush(): void {
+    for (const v of this.instances()) v.batching?.scheduler.flush();
+  }
+
+  /**
+   * Finishes what was admitted, then releases every instance. The caller has already stopped
+   * routing requests here. Idempotent.
+   */
+  retire(): Promise<void> {
+    this.retiring ??= (async () => {
+      // Requests waiting for company will get none: run their batches now.
+      this.flush();
+      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      for (const v of this.instances()) {
+        const client = v.batching?.client;
+        if (client && client.outstanding > 0) await new Promise<void>((resolve) => (client.onIdle = resolve));
+      }
+      await Promise.all(this.instances().map((v) => v.release()));
+      await Promise.all(this.instances().map((v) => v.backend.close()));
+    })();
+    return this.retiring;
+  }
+}
+
+/** The key of a shadow-only instance: a version run on a backend the model does not use. */
+export function shadowKey(version: number, mode: BackendMode): string {
+  return `${version}@${mode}`;
+}

@@ -1,0 +1,154 @@
+// What watches a model's answers without changing them: the prediction log (one line per
+// prediction) and the drift monitor (the live score distribution against the training reference).
+// Both hang off the answer's promise, so the caller's result is neither delayed nor altered: a
+// failure in here is counted, never thrown.
+
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { INPUT_HASH_HEX_DIGITS, inputHash } from '../observability/input-hash';
+import type { ScoreResult } from '../postprocess/decision-bands';
+import type { LoadedVersion } from './model-generation';
+
+/** One line of the prediction log (the fields every sink receives). */
+export interface PredictionRecord {
+  requestId: string;
+  model: string;
+  version: string;
+  preprocessHash: string | undefined;
+  inputHash: string;
+  score: number;
+  decision: string | undefined;
+  latencyMs: number;
+  backend: string;
+  batchSize: number;
+  /** Which side of the traffic policy answered. */
+  traffic: 'primary' | 'canary' | 'pinned';
+  /** The raw input and its preprocessed row, when this prediction was sampled for skew debugging. */
+  input?: unknown;
+  features?: number[];
+}
+
+/** The prediction log as the request path sees it. */
+export interface PredictionSink {
+  write(entry: PredictionRecord): void;
+  /** Whether to attach this prediction's raw input and features (the sampling rate). */
+  shouldSample(): boolean;
+}
+
+/** The drift monitor as the request path sees it. */
+export interface ScoreObserver {
+  observe(score: number): void;
+}
+
+let requestCounter = 0;
+const REQUEST_PREFIX = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
+
+/** A request id unique in this process and across restarts: cheap, no randomness on the hot path. */
+export function nextRequestId(): string {
+  return `${REQUEST_PREFIX}-${(++requestCounter).toString(36)}`;
+}
+
+/**
+ * The input hash of a preprocessed row (the tensor APIs, where no raw record exists): SHA-256 of
+ * its float32 bytes, as many hex digits as a record's hash (docs/prediction-log.md).
+ */
+export function rowHash(row: Float32Array): string {
+  return createHash('sha256').update(new Uint8Array(row.buffer, row.byteOffset, row.byteLength)).digest('hex').slice(0, INPUT_HASH_HEX_DIGITS);
+}
+
+export interface ObservedRequest {
+  requestId: string;
+  version: LoadedVersion;
+  traffic: PredictionRecord['traffic'];
+  startedAt: number;
+}
+
+export class PredictionObserver {
+  /** Observer failures (a sink that threw): counted so that a broken log is visible, never fatal. */
+  failures = 0;
+
+  constructor(
+    private readonly model: string,
+    private readonly sink: PredictionSink | undefined,
+    private drift: ScoreObserver | undefined,
+  ) {}
+
+  get active(): boolean {
+    return this.sink !== undefined || this.drift !== undefined;
+  }
+
+  /** A new generation brings its own drift reference. */
+  setDrift(drift: ScoreObserver | undefined): void {
+    this.drift = drift;
+  }
+
+  /**
+   * Watches a record's answer. `submit` sends the record, passing on a callback that hears its
+   * batch's size; returns the caller's promise unchanged.
+   */
+  record(submit: (onBatch: (rows: number) => void) => Promise<ScoreResult>, record: unknown, req: ObservedRequest): Promise<ScoreResult> {
+    let batchSize = 0;
+    const answer = submit((rows) => (batchSize = rows));
+    answer.then(
+      (result) => {
+        try {
+          this.drift?.observe(result.score);
+          if (!this.sink) return;
+          const sampled = this.sink.shouldSample();
+          this.sink.write({
+            ...this.common(req, result.score, result.decision, batchSize),
+            inputHash: inputHash(record),
+            ...(sampled ? { input: record, features: this.features(req.version, record) } : {}),
+          });
+        } catch {
+          this.failures++;
+        }
+      },
+      () => undefined,
+    );
+    return answer;
+  }
+
+  /** Watches one preprocessed row's answer (the tensor API). */
+  row(answer: Promise<number>, row: Float32Array, score: () => number, decide: (s: number) => string | undefined, req: ObservedRequest): void {
+    answer.then(
+      (batchSize) => {
+        try {
+          const s = score();
+          this.drift?.observe(s);
+          if (!this.sink) return;
+          const sampled = this.sink.shouldSample();
+          this.sink.write({
+            ...this.common(req, s, decide(s), batchSize),
+            inputHash: rowHash(row),
+            ...(sampled ? { features: Array.from(row) } : {}),
+          });
+        } catch {
+          this.failures++;
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  private common(req: ObservedRequest, score: number, decision: string | undefined, batchSize: number): Omit<PredictionRecord, 'inputHash'> {
+    const v = req.version;
+    const degraded = v.forwarder?.stats.degraded ?? false;
+    return {
+      requestId: req.requestId,
+      model: this.model,
+      version: String(v.version),
+      preprocessHash: v.preprocessor?.hash,
+      score,
+      decision,
+      latencyMs: performance.now() - req.startedAt,
+      backend: v.mode === 'local' ? 'local' : degraded ? 'fallback' : 'triton',
+      batchSize,
+      traffic: req.traffic,
+    };
+  }
+
+  private features(v: LoadedVersion, record: unknown): number[] | undefined {
+    return v.preprocessor ? Array.from(v.preprocessor.one(record)) : undefined;
+  }
+}
