@@ -17,7 +17,9 @@ const BATCH = 250;
 const STARTED_AFTER_BATCHES = 4;
 
 const [destination, mode, rotateMaxBytes] = process.argv.slice(2);
-if (destination === undefined || (mode !== 'sigterm' && mode !== 'exit')) {
+// `node --test dist/test/` loads every compiled file, this one too, without arguments: nothing to do.
+if (destination === undefined) process.exit(0);
+if (mode !== 'sigterm' && mode !== 'exit') {
   process.stderr.write('usage: prediction-log-child <destination> sigterm|exit [rotateMaxBytes]\n');
   process.exit(2);
 }
