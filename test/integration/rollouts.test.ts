@@ -263,3 +263,31 @@ describe('traffic policy', () => {
     await rt.setTraffic('fraud', {});
   });
 });
+
+describe('drift', () => {
+  it('raises the level once per change when live scores leave the reference distribution, and logs it', async () => {
+    const repo = await rolloutRepository([1], { extra: ['parameters { key: "infergate.drift.window" value: { string_value: "200" } }'] });
+    const logger = new MemoryLogger();
+    const rt = await Runtime.load({ repository: repo.root, logger });
+    try {
+      const model = rt.model('fraud');
+      assert.deepEqual({ ...(model.driftState() as object), psi: null }, { psi: null, level: 'insufficient', samples: 0, windowSize: 200, warnAt: 0.1, alertAt: 0.25 });
+      // Every record looks like fraud: the live scores pile up where the reference has almost none.
+      const risky = Array.from({ length: 200 }, (_, i) => ({ ...example, amount: 900 + i, country_mismatch: true, device_risk_score: 0.99, txn_count_1h: 9, account_age_days: 2 }));
+      await model.inferMany(risky);
+      const state = model.driftState() as { level: string; psi: number; samples: number };
+      assert.equal(state.samples, 200);
+      assert.equal(state.level, 'alert', `PSI ${state.psi}`);
+      assert.ok(state.psi >= 0.25);
+      const events = logger.events.filter((e) => e.event.startsWith('drift.'));
+      assert.equal(events.length, 1, 'one change (insufficient → alert once the window filled), logged once');
+      assert.equal(events.at(-1)!.event, 'drift.alert');
+      assert.equal(events.at(-1)!.fields.from, 'insufficient');
+      assert.equal(events.at(-1)!.level, 'error');
+      assert.equal(events.at(-1)!.fields.model, 'fraud');
+    } finally {
+      await rt.close();
+      await repo.remove();
+    }
+  });
+});
