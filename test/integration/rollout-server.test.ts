@@ -10,6 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, MODELS, ROOT } from '../helpers';
 import { call } from '../support/http-call';
+import { call as grpcCall, grpcClient } from '../support/grpc-client';
+import { goesToCanary } from '../../src/routing/canary-split';
 import { type RolloutRepository, rolloutRepository, varied } from '../support/rollout-repository';
 
 const run = promisify(execFile);
@@ -26,6 +28,7 @@ describe('rollouts on a running server', { timeout: 300_000 }, () => {
   let proc: ChildProcessWithoutNullStreams;
   let url = '';
   let metricsUrl = '';
+  let grpcAddress = '';
   let logFile = '';
   let exit: Promise<number | null>;
   const stderr: string[] = [];
@@ -43,12 +46,12 @@ describe('rollouts on a running server', { timeout: 300_000 }, () => {
     );
     proc.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
     exit = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
-    [url, metricsUrl] = await new Promise<[string, string]>((resolve, reject) => {
+    [url, grpcAddress, metricsUrl] = await new Promise<[string, string, string]>((resolve, reject) => {
       let out = '';
       proc.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        const m = /infergate ready: (http:\/\/\S+) .*metrics=(\S+)/.exec(out);
-        if (m) resolve([m[1] as string, m[2] as string]);
+        const m = /infergate ready: (http:\/\/\S+) grpc=(\S+) metrics=(\S+)/.exec(out);
+        if (m) resolve([m[1] as string, m[2] as string, m[3] as string]);
       });
       void exit.then((code) => reject(new Error(`server exited with ${code} before ready: ${stderr.join('')}`)));
     });
@@ -106,6 +109,34 @@ describe('rollouts on a running server', { timeout: 300_000 }, () => {
     assert.equal(answered.get('req-1001')!.modelVersion, '2');
   });
 
+  it("routes KServe v2 tensor requests by the canary's routing_key parameter, over HTTP and gRPC", async () => {
+    await infergate(url, 'traffic', 'fraud', '--set', '{"primary":2,"canary":{"version":1,"percent":50}}');
+    const golden = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'fraud', 'golden.json'), 'utf8')) as { tensors: number[][] };
+    const row = Float32Array.from(golden.tensors[0]!);
+    const client = grpcClient(grpcAddress);
+    try {
+      for (let i = 0; i < 16; i++) {
+        const key = `customer-${i}`;
+        const want = goesToCanary(50, key) ? '1' : '2';
+        const body = { parameters: { routing_key: key }, inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 40], data: Array.from(row) }] };
+        const http = await call(`${url}/v2/models/fraud/infer`, 'POST', JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+        assert.equal(http.status, 200, http.body.toString());
+        assert.equal(http.json.model_version, want, `HTTP ${key}`);
+        const res = await grpcCall(client, 'ModelInfer', {
+          model_name: 'fraud',
+          id: `grpc-${i}`,
+          parameters: { routing_key: { string_param: key } },
+          inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 40] }],
+          raw_input_contents: [Buffer.from(row.buffer, row.byteOffset, row.byteLength)],
+        });
+        assert.equal(res.model_version, want, `gRPC ${key}`);
+      }
+    } finally {
+      client.close();
+    }
+    await infergate(url, 'traffic', 'fraud', '--set', '{"primary":2}');
+  });
+
   it('reloads with `infergate load`, and refuses a bad policy with the reason', async () => {
     assert.match(await infergate(url, 'load', 'fraud'), /^fraud: loaded versions 1, 2; primary 2 \([0-9]+ ms\)$/m);
     await assert.rejects(infergate(url, 'rollback', 'fraud', '--server-typo'), (e: Error & { stderr: string }) => /server-typo/.test(e.stderr));
@@ -132,13 +163,14 @@ describe('rollouts on a running server', { timeout: 300_000 }, () => {
     for (const e of entries) {
       assert.equal(e.event, 'prediction');
       assert.equal(e.model, 'fraud');
-      assert.match(e.request_id, /^req-\d+$/);
+      assert.equal(typeof e.request_id, 'string');
       assert.match(e.version, /^[12]$/);
       assert.equal(typeof e.preprocess_hash, 'string');
       if (e.version === '1') assert.equal(e.preprocess_hash, preprocessHash);
       assert.equal(e.runtime.infergate, '0.1.0');
       assert.equal(e.runtime.onnxruntime, '1.30.0');
       assert.match(e.input_hash, /^[0-9a-f]{16}$/);
+      if ('input' in e) assert.ok(/^req-/.test(e.request_id), 'only records carry a raw input');
       assert.ok(e.score >= 0 && e.score <= 1);
       assert.ok(['allow', 'step_up', 'block'].includes(e.decision));
       assert.ok(e.latency_ms > 0);
@@ -148,6 +180,10 @@ describe('rollouts on a running server', { timeout: 300_000 }, () => {
       if ('features' in e) assert.equal(e.features.length, 40);
     }
     assert.ok(entries.some((e) => 'input' in e && 'features' in e), 'about one line in ten carries the raw input and its features');
-    assert.equal(entries.length, answered.size, 'exactly one line per answered prediction');
+    const recordLines = entries.filter((e) => /^req-/.test(e.request_id));
+    assert.equal(recordLines.length, answered.size, 'exactly one line per answered prediction');
+    // The tensor requests were logged too: 16 over HTTP (generated ids) and 16 over gRPC (their ids).
+    assert.equal(entries.filter((e) => /^grpc-\d+$/.test(e.request_id)).length, 16);
+    assert.equal(entries.length, answered.size + 32);
   });
 });

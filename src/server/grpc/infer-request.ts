@@ -150,10 +150,19 @@ function requestOptions(req: m.ModelInferRequest, model: string): TensorInferOpt
   if (priority !== undefined) options.priority = priority;
   const timeout = integerParameter(req.parameters, 'timeout', '', model);
   if (timeout !== undefined) options.timeoutMicroseconds = timeout;
+  const key = req.parameters['routing_key'];
+  if (key !== undefined) {
+    const v = parameterValue(key);
+    if (key.parameter_choice !== 'string_param' || typeof v !== 'string' || v === '' || v.length > 256) {
+      throw invalidArgument(`parameter "routing_key" must be a string_param of 1 to 256 characters (the canary's sticky key)`, { field: 'routing_key', model });
+    }
+    options.routingKey = v;
+  }
+  if (req.id !== '') options.requestId = req.id;
   const rest: Record<string, Scalar> = {};
   for (const [key, p] of Object.entries(req.parameters)) {
     // binary_data_output is the HTTP face's; gRPC outputs are always binary.
-    if (key === 'priority' || key === 'timeout' || key === 'binary_data_output') continue;
+    if (key === 'priority' || key === 'timeout' || key === 'routing_key' || key === 'binary_data_output') continue;
     const v = parameterValue(p);
     if (v !== undefined) rest[key] = v;
   }

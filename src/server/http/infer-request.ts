@@ -42,6 +42,8 @@ export interface HttpInferRequest {
   binaryByDefault: boolean;
   /** Triton's `priority` (1 is the highest; 0: the model's default). */
   priority: number | undefined;
+  /** The canary's sticky key (parameter `routing_key`). */
+  routingKey: string | undefined;
   /** Triton's `timeout`, in microseconds. */
   timeoutMicroseconds: number | undefined;
   /** The remaining request parameters, passed on to the model. */
@@ -143,6 +145,7 @@ export function parseInferRequest(
   let binaryByDefault = false;
   let priority: number | undefined;
   let timeoutMicroseconds: number | undefined;
+  let routingKey: string | undefined;
   for (const [key, value] of Object.entries(params)) {
     const field = `parameters.${key}`;
     const count = (): number =>
@@ -152,6 +155,10 @@ export function parseInferRequest(
       binaryByDefault = value as boolean;
     } else if (key === 'priority') priority = count();
     else if (key === 'timeout') timeoutMicroseconds = count();
+    else if (key === 'routing_key') {
+      if (typeof value !== 'string' || value === '' || value.length > 256) fail(field, 'must be a string of 1 to 256 characters (the canary\'s sticky key)');
+      routingKey = value as string;
+    }
     else if (SEQUENCE_PARAMETERS.includes(key)) fail(field, 'sequence batching is not supported by infergate');
     else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') parameters[key] = value;
     else fail(field, 'must be a string, a number or a boolean');
@@ -202,6 +209,7 @@ export function parseInferRequest(
     outputs: parseOutputs(json.outputs, fail, model),
     binaryByDefault,
     priority,
+    routingKey,
     timeoutMicroseconds,
     parameters,
   };

@@ -35,7 +35,7 @@ export function inferRoutes(ctx: ServerContext): Route[] {
     const headerLength = headerLengthOf(s.req.headers);
     const request = parseInferRequest(await s.body(), headerLength, model.name, ctx.sharedMemory);
     const planned = plannedOutputs(request, model.config, ctx.sharedMemory);
-    const routingKey = stringHeader(s.req, 'x-infergate-routing-key');
+    const routingKey = request.routingKey ?? stringHeader(s.req, 'x-infergate-routing-key');
     const requestId = request.id || stringHeader(s.req, 'x-request-id');
     const result = await model.inferTensors(request.inputs, {
       outputs: planned.map((o) => o.name),
