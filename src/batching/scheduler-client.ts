@@ -14,6 +14,14 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   [RowStatus.Internal]: 'internal',
 };
 
+/** Errors of submissions a closed batcher refused: never admitted, so safe to send elsewhere. */
+const refusedAsClosed = new WeakSet<InferError>();
+
+/** Whether `err` is a submission refused because its batcher was closed (a retired version's). */
+export function refusedByClosedBatcher(err: unknown): boolean {
+  return err instanceof InferError && refusedAsClosed.has(err);
+}
+
 /** What a full queue tells clients to wait before retrying (HTTP Retry-After). */
 const RETRY_AFTER_SECONDS = 1;
 
@@ -225,8 +233,11 @@ export class SchedulerClient<T = number> {
         });
       case SubmitRejection.DeadlineUnmeetable:
         return this.error('deadline_exceeded', `model "${this.model}": the request's deadline cannot be met given the current batch execution time`);
-      default:
-        return this.error('unavailable', `model "${this.model}" is shutting down`);
+      default: {
+        const err = this.error('unavailable', `model "${this.model}" is shutting down`);
+        refusedAsClosed.add(err);
+        return err;
+      }
     }
   }
 

@@ -88,10 +88,29 @@ export class ModelGeneration {
         const client = v.batching?.client;
         if (client && client.outstanding > 0) await new Promise<void>((resolve) => (client.onIdle = resolve));
       }
+      // Other threads (AttachedModel) may still have requests in these batchers, and may submit a
+      // few more until the new generation's handle reaches them: wait until each batcher has
+      // answered every request it accepted, so closing it fails none.
+      for (const v of this.instances()) if (v.batching) await answeredAll(v.batching.scheduler);
       await Promise.all(this.instances().map((v) => v.release()));
       await Promise.all(this.instances().map((v) => v.backend.close()));
     })();
     return this.retiring;
+  }
+}
+
+/** How long a retiring batcher may keep requests of other threads before it is closed anyway. */
+const OTHER_THREADS_DRAIN_MS = 30_000;
+
+/** Resolves once the scheduler has answered every request it accepted (or after the bound above). */
+async function answeredAll(scheduler: NativeBatchScheduler): Promise<void> {
+  const until = Date.now() + OTHER_THREADS_DRAIN_MS;
+  for (;;) {
+    const accepted = scheduler.stats().accepted ?? 0;
+    const r = scheduler.requestStatistics();
+    if (r.succeeded + r.failed >= accepted || Date.now() > until) return;
+    scheduler.flush();
+    await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
 

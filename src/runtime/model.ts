@@ -4,6 +4,8 @@
 // (prediction log, drift). The embedded API and the servers hold this object; a hot swap replaces
 // the generation inside it in one assignment, so no caller ever holds a retired model.
 
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel } from 'node:worker_threads';
 import type { SubmitOptions } from '../batching/scheduler-client';
 import { InferError, asInferError, invalidArgument, notFound, unavailable } from '../errors';
 import type { ScoreResult } from '../postprocess/decision-bands';
@@ -106,6 +108,10 @@ export class Model {
   /** Earlier policies, newest last: rollback returns to the last one whose primary differs. */
   private readonly history: TrafficPolicy[] = [];
   private draining = false;
+  /** Where new handles for attached threads are posted (see share()). */
+  private readonly updatesChannel = `infergate:model:${randomUUID()}`;
+  /** Off while constructing: nobody can have attached yet. */
+  private announceChanges = false;
   private closing: Promise<void> | undefined;
   /** Generations swapped out and still finishing their requests (their counters still count). */
   private readonly retiring = new Map<ModelGeneration, Promise<void>>();
@@ -122,6 +128,7 @@ export class Model {
     this.traffic = resolveTraffic(generation.config.name, policy, generation.versions, generation.mode);
     this.observer = new PredictionObserver(generation.config.name, services.predictionLog, drift);
     this.startShadow();
+    this.announceChanges = true;
   }
 
   get name(): string {
@@ -218,16 +225,23 @@ export class Model {
     return Promise.all(records.map((r) => this.infer(r, options).catch((err: unknown) => asInferError(err, { model: this.name }))));
   }
 
-  /** A handle another thread passes to AttachedModel.attach() to submit into the same batches. */
+  /**
+   * A handle another thread passes to AttachedModel.attach() to submit into the same batches. After
+   * each swap the new generation's handle is posted on `updates` (a BroadcastChannel), so attached
+   * threads follow reloads and rollbacks without failing a request.
+   */
   share(): SharedModelHandle {
     const bands = this.settings.decisionBands;
     const versions = [...this.gen.byVersion.values()].filter((v) => v.batching);
     return {
       model: this.name,
+      updates: this.updatesChannel,
       versions: versions.map((v) => ({ version: v.version, scheduler: v.batching!.scheduler.name })),
       scoreIndex: this.settings.scoreIndex,
       decisionBands: bands && { bands: [...bands.bands], fallback: bands.fallback },
       priorityLevels: versions[0]?.batching?.client.priorityLevels ?? 1,
+      primary: this.traffic.primary,
+      canary: this.traffic.canary && { ...this.traffic.canary },
     };
   }
 
@@ -454,6 +468,16 @@ export class Model {
     return this.closing;
   }
 
+  /** Tells attached threads (AttachedModel) which batchers serve now. */
+  private announce(): void {
+    const channel = new BroadcastChannel(this.updatesChannel);
+    try {
+      channel.postMessage(this.share());
+    } finally {
+      channel.close();
+    }
+  }
+
   /** Picks the version for a request: pinned by the caller, else canary or primary. */
   private route(options: InferOptions, record: unknown, gen: ModelGeneration = this.gen): [LoadedVersion, ObservedRequest['traffic']] {
     if (options.version !== undefined && options.version !== '') return [this.pinned(options.version, gen), 'pinned'];
@@ -491,6 +515,7 @@ export class Model {
       if (this.history.length > HISTORY_LIMIT) this.history.shift();
     }
     if (shadowChanged) this.startShadow();
+    if (this.announceChanges) this.announce();
     return { model: this.name, from, to: describeTraffic(resolved) };
   }
 

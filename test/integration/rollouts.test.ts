@@ -6,11 +6,13 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { InferError, Runtime, type ScoreResult } from '../../src/index';
 import { goesToCanary } from '../../src/routing/canary-split';
 import { MemoryLogger } from '../../src/observability/logger';
 import { MODELS } from '../helpers';
 import { type RolloutRepository, rolloutRepository, varied } from '../support/rollout-repository';
+import type { SwapProducerProgress } from './swap-producer-worker';
 
 const example = JSON.parse(readFileSync(path.join(MODELS, 'fraud', 'example.json'), 'utf8')) as Record<string, unknown>;
 
@@ -91,6 +93,47 @@ describe('versions and hot swaps', () => {
     assert.equal((await model.infer(example)).modelVersion, '1');
     assert.ok(logger.events.some((e) => e.event === 'model.rollback'));
     await repo.removeVersion(2);
+  });
+
+  it('worker threads producing through attached models follow reloads and rollbacks with no failed request', async () => {
+    const records = Array.from({ length: 64 }, (_, i) => varied(example, i));
+    const workers = [0, 1].map(
+      () => new Worker(path.join(__dirname, 'swap-producer-worker.js'), { workerData: { handle: rt.model('fraud').share(), records, window: 16 } }),
+    );
+    const latest = workers.map(() => ({ answered: 0, failed: 0, errors: [], byVersion: {}, done: false }) as SwapProducerProgress);
+    workers.forEach((w, k) => w.on('message', (p: SwapProducerProgress) => (latest[k] = p)));
+    /** Waits until every worker has `n` more answers from `version` than it has now. */
+    const more = async (version: string, n: number) => {
+      const base = latest.map((p) => p.byVersion[version] ?? 0);
+      while (latest.some((p, k) => (p.byVersion[version] ?? 0) < base[k]! + n && p.failed === 0)) await new Promise((r) => setTimeout(r, 5));
+    };
+    try {
+      const serving = String(rt.model('fraud').trafficPolicy.primary);
+      await more(serving, 100);
+      await repo.addVersion(7, { shiftAmount: 1 });
+      await rt.loadModel('fraud');
+      await more('7', 100);
+      await rt.rollback('fraud');
+      await more(serving, 100);
+    } finally {
+      const reports = await Promise.all(
+        workers.map(
+          (w, k) =>
+            new Promise<SwapProducerProgress>((resolve) => {
+              w.on('message', (p: SwapProducerProgress) => p.done && resolve(p));
+              w.postMessage('stop');
+              if (latest[k]!.done) resolve(latest[k]!);
+            }),
+        ),
+      );
+      await Promise.all(workers.map((w) => w.terminate()));
+      await repo.removeVersion(7);
+      for (const r of reports) {
+        assert.deepEqual(r.errors, []);
+        assert.equal(r.failed, 0, 'no request from a worker thread failed across the reload and the rollback');
+        assert.ok((r.byVersion['7'] ?? 0) >= 100);
+      }
+    }
   });
 
   it('refuses a rollback when there is nothing to go back to, naming the model', async () => {
