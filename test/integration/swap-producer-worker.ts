@@ -14,9 +14,9 @@ export interface SwapProducerProgress {
   done: boolean;
 }
 
-const { handle, records, window } = workerData as { handle: SharedModelHandle; records: unknown[]; window: number };
-
+// `node --test dist/test/` loads this file on the main thread too: there is nothing to do then.
 if (parentPort) {
+  const { handle, records, window } = workerData as { handle: SharedModelHandle; records: unknown[]; window: number };
   const port = parentPort;
   const model = AttachedModel.attach(handle);
   const progress: SwapProducerProgress = { answered: 0, failed: 0, errors: [], byVersion: {}, done: false };
