@@ -10,6 +10,8 @@ import { preprocessMarkdown, runPreprocessBench } from './preprocess';
 import { parseTritonArgs, runTritonBench } from './triton';
 import { tritonMarkdown } from './triton-report';
 import { serveScenario } from './serve';
+import { parseRolloutArgs, runRolloutBench } from './rollout';
+import { rolloutMarkdown } from './rollout-report';
 
 interface Outcome {
   result: object;
@@ -30,6 +32,10 @@ const SCENARIOS: Record<string, (args: string[], command: string) => Promise<Out
     return { result, markdown: tritonMarkdown(result, command) };
   },
   serve: serveScenario,
+  rollout: async (args, command) => {
+    const result = await runRolloutBench(parseRolloutArgs(args.filter((a) => a.startsWith('--'))));
+    return { result, markdown: rolloutMarkdown(result, command) };
+  },
 };
 
 async function main(): Promise<void> {
