@@ -54,12 +54,30 @@ function render(value: unknown, depth: number): string {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     return `[${Array.from(value as unknown as ArrayLike<number | bigint>, (v) => render(v, depth + 1)).join(',')}]`;
   }
-  const members: string[] = [];
   const object = value as Record<string, unknown>;
-  for (const key of Object.keys(object).sort()) {
-    const v = object[key];
+  const order = sortedKeys(Object.keys(object));
+  let text = '{';
+  let first = true;
+  for (let i = 0; i < order.keys.length; i++) {
+    const v = object[order.keys[i] as string];
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-    members.push(`${JSON.stringify(key)}:${render(v, depth + 1)}`);
+    text += `${first ? '' : ','}${order.quoted[i] as string}:${render(v, depth + 1)}`;
+    first = false;
   }
-  return `{${members.join(',')}}`;
+  return `${text}}`;
+}
+
+/**
+ * The keys sorted, and each as JSON, for the last key list seen: a service's records arrive with
+ * the same fields in the same order, so sorting and quoting them once serves every record after.
+ */
+let lastKeys: string[] = [];
+let lastOrder: { keys: string[]; quoted: string[] } = { keys: [], quoted: [] };
+
+function sortedKeys(keys: string[]): { keys: string[]; quoted: string[] } {
+  if (keys.length === lastKeys.length && keys.every((k, i) => k === lastKeys[i])) return lastOrder;
+  const sorted = [...keys].sort();
+  lastKeys = keys;
+  lastOrder = { keys: sorted, quoted: sorted.map((k) => JSON.stringify(k)) };
+  return lastOrder;
 }

@@ -94,12 +94,13 @@ export class PredictionObserver {
         try {
           this.drift?.observe(result.score);
           if (!this.sink) return;
-          const sampled = this.sink.shouldSample();
-          this.sink.write({
-            ...this.common(req, result.score, result.decision, batchSize),
-            inputHash: inputHash(record),
-            ...(sampled ? { input: record, features: this.features(req.version, record) } : {}),
-          });
+          const entry = this.entry(req, result.score, result.decision, batchSize, inputHash(record));
+          if (this.sink.shouldSample()) {
+            entry.input = record;
+            const features = this.features(req.version, record);
+            if (features) entry.features = features;
+          }
+          this.sink.write(entry);
         } catch {
           this.failures++;
         }
@@ -117,12 +118,9 @@ export class PredictionObserver {
           const s = score();
           this.drift?.observe(s);
           if (!this.sink) return;
-          const sampled = this.sink.shouldSample();
-          this.sink.write({
-            ...this.common(req, s, decide(s), batchSize),
-            inputHash: rowHash(row),
-            ...(sampled ? { features: Array.from(row) } : {}),
-          });
+          const entry = this.entry(req, s, decide(s), batchSize, rowHash(row));
+          if (this.sink.shouldSample()) entry.features = Array.from(row);
+          this.sink.write(entry);
         } catch {
           this.failures++;
         }
@@ -131,7 +129,8 @@ export class PredictionObserver {
     );
   }
 
-  private common(req: ObservedRequest, score: number, decision: string | undefined, batchSize: number): Omit<PredictionRecord, 'inputHash'> {
+  /** One line's fields, in one object literal (this runs once per prediction). */
+  private entry(req: ObservedRequest, score: number, decision: string | undefined, batchSize: number, hash: string): PredictionRecord {
     const v = req.version;
     const degraded = v.forwarder?.stats.degraded ?? false;
     return {
@@ -145,6 +144,7 @@ export class PredictionObserver {
       backend: v.mode === 'local' ? 'local' : degraded ? 'fallback' : 'triton',
       batchSize,
       traffic: req.traffic,
+      inputHash: hash,
     };
   }
 

@@ -14,7 +14,7 @@ import { invalidArgument, modelNotLoaded, notFound, unavailable } from '../error
 import { DriftMonitor } from '../observability/drift-monitor';
 import { readScoreReference } from '../observability/score-reference';
 import { type Logger, stderrLogger } from '../observability/logger';
-import { PredictionLog, type PredictionLogOptions } from '../observability/prediction-log';
+import { type PredictionEntry, PredictionLog, type PredictionLogOptions } from '../observability/prediction-log';
 import { type BackendMode, readModelSettings } from '../repository/model-settings';
 import { type ModelDescription, describeModel, listModels } from '../repository/repository';
 import { ShadowComparator } from '../routing/shadow-comparison';
@@ -362,12 +362,13 @@ function onlyLoaded(policy: TrafficPolicy, versions: readonly number[]): Traffic
 
 /** Adds the versions of infergate and of the runtime that answered to each prediction log line. */
 function withRuntimeVersions(log: PredictionLog, rt: Runtime): PredictionSink {
-  const onnxruntime = onnxRuntimeVersion();
+  const local = { infergate: INFERGATE_VERSION, onnxruntime: onnxRuntimeVersion() };
   return {
     shouldSample: () => log.shouldSample(),
     write: (r: PredictionRecord) => {
-      const triton = r.backend === 'triton' ? tritonServerVersion(rt, r.model) : undefined;
-      log.write({ ...r, runtime: { infergate: INFERGATE_VERSION, ...(r.backend === 'triton' ? { tritonServer: triton ?? 'unknown' } : { onnxruntime }) } });
+      const entry = r as PredictionRecord & PredictionEntry;
+      entry.runtime = r.backend === 'triton' ? { infergate: INFERGATE_VERSION, tritonServer: tritonServerVersion(rt, r.model) ?? 'unknown' } : local;
+      log.write(entry);
     },
   };
 }
