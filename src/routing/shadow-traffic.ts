@@ -167,13 +167,13 @@ export class ShadowTraffic<I> {
     p: { answer: ShadowAnswer; latencyMs: number } | undefined,
     s: { answer: ShadowAnswer; latencyMs: number } | { error: unknown; latencyMs: number },
   ): void {
+    // A primary that failed (a record both sides refuse, say) has nothing to compare with.
+    if (!p) return;
     if ('error' in s) {
       this.counts.failed++;
       this.sink.recordShadowFailure(errorCode(s.error));
       return;
     }
-    // A primary that failed has nothing to compare with.
-    if (!p) return;
     this.sink.record({
       primaryScore: p.answer.score,
       shadowScore: s.answer.score,

@@ -213,7 +213,8 @@ export class Model {
       : batching.client.score(record, options);
     // While draining nobody waits for company: the request's batch runs now.
     if (this.draining) batching.scheduler.flush();
-    this.shadow?.offer({ record }, result);
+    // Requests that name their version are outside the policy: no copy (it could even be the shadow's).
+    if (arm !== 'pinned') this.shadow?.offer({ record }, result);
     return result;
   }
 
@@ -414,7 +415,7 @@ export class Model {
       const row = data.subarray(r * inputWidth, (r + 1) * inputWidth);
       const score = (): number => out[r * width + scoreIndex] as number;
       const decide = (s: number): string | undefined => bands?.decide(s);
-      if (this.shadow) this.shadow.offer({ row }, answer.then(() => ({ score: score(), decision: decide(score()) })));
+      if (this.shadow && arm !== 'pinned') this.shadow.offer({ row }, answer.then(() => ({ score: score(), decision: decide(score()) })));
       if (this.observer.active) {
         this.observer.row(answer, row, score, decide, { requestId: rows === 1 ? requestId : `${requestId}/${r}`, version: v, traffic: arm, startedAt });
       }
