@@ -214,6 +214,31 @@ TEST(BatchScheduler, EachCompletionCarriesItsRequestsTag) {
   EXPECT_EQ(tag_of_ticket, sent);
 }
 
+TEST(BatchScheduler, EachCompletionCarriesTheRowsOfItsBatch) {
+  // The prediction log records the size of the batch a request ran in: every completion of a batch
+  // carries the batch's answered rows, whichever port (producer thread) it is delivered to.
+  auto clock = std::make_shared<ManualClock>();
+  std::mutex mu;
+  std::map<std::uint64_t, std::uint32_t> rows_of_ticket;
+  Scheduler s(manual_config(clock));
+  auto record = [&](std::span<const sched::Completion> completions) {
+    std::lock_guard lock(mu);
+    for (const sched::Completion& c : completions) rows_of_ticket[c.ticket] = c.batch_rows;
+  };
+  const auto a = *s.open_port(record);
+  const auto b = *s.open_port(record);
+  std::map<std::uint64_t, std::uint32_t> expected;
+  // Six requests, max_batch_size 4: a batch of 4 (three from port a, one from b), then one of 2.
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    auto r = s.submit(row_of(float(i)).data(), {.port = i == 1 || i == 5 ? b : a});
+    ASSERT_TRUE(r.accepted());
+    expected[r.ticket] = i < 4 ? 4 : 2;
+  }
+  s.flush();
+  EXPECT_EQ(run_ready(s), 2);
+  EXPECT_EQ(rows_of_ticket, expected);
+}
+
 TEST(BatchScheduler, SealsOnQueueDelayAndPreferredSize) {
   auto clock = std::make_shared<ManualClock>();
   SchedulerConfig c = manual_config(clock);
