@@ -4,6 +4,7 @@
 
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
+import { call } from '../support/http-call';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Runtime, type ScoreResult } from '../../src/index';
@@ -49,5 +50,31 @@ describe('shadow on Triton (real tritonserver)', { timeout: 600_000 }, () => {
     assert.ok(c.window.maxAbsDiff < 1e-5, `max |diff| ${c.window.maxAbsDiff}`);
     assert.equal(c.window.agreementRate, 1);
     assert.equal(c.totals.disagreements, 0);
+  });
+
+  it("logs a Triton-served model's predictions with the backend and the Triton server's own version", async () => {
+    const file = path.join(repo.root, 'triton-predictions.log');
+    const served = await Runtime.load({
+      repository: repo.root,
+      backend: 'triton',
+      triton: { endpoints: cluster.replicas.map((r) => r.grpcAddress) },
+      predictionLog: { destination: file },
+      logger: new MemoryLogger(),
+    });
+    const records = Array.from({ length: 20 }, (_, i) => varied(example, i));
+    try {
+      await served.model('fraud').inferMany(records);
+    } finally {
+      await served.close();
+    }
+    const server = (await call(`${cluster.replicas[0]!.httpUrl}/v2`, 'GET')).json as { version: string };
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { backend: string; runtime: Record<string, string | null>; batch_size: number });
+    assert.equal(lines.length, 20);
+    for (const l of lines) {
+      assert.equal(l.backend, 'triton');
+      assert.equal(l.runtime.triton_server, server.version);
+      assert.equal(l.runtime.onnxruntime, null, 'ONNX Runtime did not run it here');
+      assert.ok(l.batch_size >= 1);
+    }
   });
 });
