@@ -108,6 +108,8 @@ export class Model {
   /** Earlier policies, newest last: rollback returns to the last one whose primary differs. */
   private readonly history: TrafficPolicy[] = [];
   private draining = false;
+  /** The side of the policy the last route() took. */
+  private routedAs: ObservedRequest['traffic'] = 'primary';
   /** Where new handles for attached threads are posted (see share()). */
   private readonly updatesChannel = `infergate:model:${randomUUID()}`;
   /** Off while constructing: nobody can have attached yet. */
@@ -190,7 +192,8 @@ export class Model {
     let v: LoadedVersion;
     let arm: ObservedRequest['traffic'];
     try {
-      [v, arm] = this.route(options, record);
+      v = this.route(options, record);
+      arm = this.routedAs;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -358,7 +361,8 @@ export class Model {
   }
 
   private async runTensors(gen: ModelGeneration, inputs: Record<string, Tensor>, options: TensorInferOptions): Promise<TensorInferResult> {
-    const [v, arm] = this.route(options, undefined, gen);
+    const v = this.route(options, undefined, gen);
+    const arm = this.routedAs;
     this.checkInputs(gen.config, inputs);
     const outputs = options.outputs ?? gen.config.outputs.map((o) => o.name);
     for (const name of outputs) {
@@ -479,17 +483,27 @@ export class Model {
     }
   }
 
-  /** Picks the version for a request: pinned by the caller, else canary or primary. */
-  private route(options: InferOptions, record: unknown, gen: ModelGeneration = this.gen): [LoadedVersion, ObservedRequest['traffic']] {
-    if (options.version !== undefined && options.version !== '') return [this.pinned(options.version, gen), 'pinned'];
+  /**
+   * Picks the version for a request: pinned by the caller, else canary or primary; which of these
+   * it was is left in `routedAs` for the caller to read at once (no pair allocated per request).
+   */
+  private route(options: InferOptions, record: unknown, gen: ModelGeneration = this.gen): LoadedVersion {
+    if (options.version !== undefined && options.version !== '') {
+      this.routedAs = 'pinned';
+      return this.pinned(options.version, gen);
+    }
     const t = this.traffic;
     const c = t.canary;
     if (c && goesToCanary(c.percent, options.routingKey ?? recordKey(record, c.key))) {
       const v = gen.byVersion.get(c.version);
-      if (v) return [v, 'canary'];
+      if (v) {
+        this.routedAs = 'canary';
+        return v;
+      }
     }
+    this.routedAs = 'primary';
     // A generation swapped in under a request still being validated has the primary, or its newest.
-    return [gen.byVersion.get(t.primary) ?? gen.newest, 'primary'];
+    return gen.byVersion.get(t.primary) ?? gen.newest;
   }
 
   private pinned(version: number | string | undefined, gen: ModelGeneration = this.gen): LoadedVersion {
