@@ -46,6 +46,8 @@ export interface EmbeddedSummary {
   /** Main-thread on-CPU µs per request less the baseline's, at compareAtRate and at loadedRate. */
   mainThreadCpuNetUsPerRequestAtCompareRate: Partial<Record<EmbeddedModeName, number | null>>;
   mainThreadCpuNetUsPerRequestAtLoadedRate: Partial<Record<EmbeddedModeName, number | null>>;
+  /** Main-thread event-loop busy µs per request less the baseline's, at loadedRate. */
+  eventLoopNetUsPerRequestAtLoadedRate: Partial<Record<EmbeddedModeName, number | null>>;
 }
 
 export interface EmbeddedResult {
@@ -57,9 +59,11 @@ export interface EmbeddedResult {
   summary: EmbeddedSummary;
 }
 
-const LADDER = [200, 800, 2000, 5000];
+// 20,000/s: a load where infergate's batches hold tens of requests and (a) still holds its p99, so
+// the per-request host cost of both can be read net of the generator's at one rate.
+const LADDER = [200, 800, 2000, 5000, 20_000];
 const COMPARE_AT_RATE = 800;
-const LOADED_RATE = 5000;
+const LOADED_RATE = 20_000;
 
 export function embeddedSettings(options: EmbeddedOptions): EmbeddedSettings {
   const quick = options.quick;
@@ -136,6 +140,7 @@ function summarize(reports: ModeReport<EmbeddedModeName>[]): EmbeddedSummary {
   const netUs: EmbeddedSummary['eventLoopNetUsPerRequestAtCompareRate'] = {};
   const cpuAtCompare: EmbeddedSummary['mainThreadCpuNetUsPerRequestAtCompareRate'] = {};
   const cpuAtLoaded: EmbeddedSummary['mainThreadCpuNetUsPerRequestAtLoadedRate'] = {};
+  const loopAtLoaded: EmbeddedSummary['eventLoopNetUsPerRequestAtLoadedRate'] = {};
   for (const r of reports) {
     const ladderStep = (rate: number) => r.steps.find((s) => s.rate === rate && s.phase === 'ladder' && s.attempt === 1);
     const step = ladderStep(COMPARE_AT_RATE);
@@ -144,6 +149,7 @@ function summarize(reports: ModeReport<EmbeddedModeName>[]): EmbeddedSummary {
     netUs[r.mode] = step?.eventLoopNetUsPerRequest ?? null;
     cpuAtCompare[r.mode] = step?.mainThreadCpuNetUsPerRequest ?? null;
     cpuAtLoaded[r.mode] = ladderStep(LOADED_RATE)?.mainThreadCpuNetUsPerRequest ?? null;
+    loopAtLoaded[r.mode] = ladderStep(LOADED_RATE)?.eventLoopNetUsPerRequest ?? null;
   }
   const ratio = (c: number | null | undefined, a: number | null | undefined) =>
     c != null && a != null && a > 0 ? Math.round((c / a) * 100) / 100 : null;
@@ -158,6 +164,7 @@ function summarize(reports: ModeReport<EmbeddedModeName>[]): EmbeddedSummary {
     loadedRate: LOADED_RATE,
     mainThreadCpuNetUsPerRequestAtCompareRate: cpuAtCompare,
     mainThreadCpuNetUsPerRequestAtLoadedRate: cpuAtLoaded,
+    eventLoopNetUsPerRequestAtLoadedRate: loopAtLoaded,
   };
 }
 

@@ -208,6 +208,7 @@ void BatchSchedulerWrap::Register(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&BatchSchedulerWrap::Stats>("stats"),
           InstanceMethod<&BatchSchedulerWrap::RequestStatistics>("requestStatistics"),
           InstanceMethod<&BatchSchedulerWrap::Flush>("flush"),
+          InstanceMethod<&BatchSchedulerWrap::StopAdmission>("stopAdmission"),
           InstanceMethod<&BatchSchedulerWrap::Close>("close"),
       });
   auto* data = new EnvData;
@@ -579,6 +580,11 @@ Napi::Value BatchSchedulerWrap::Stats(const Napi::CallbackInfo& info) {
 
 Napi::Value BatchSchedulerWrap::Flush(const Napi::CallbackInfo& info) {
   shared_->core->flush();
+  return info.Env().Undefined();
+}
+
+Napi::Value BatchSchedulerWrap::StopAdmission(const Napi::CallbackInfo& info) {
+  shared_->core->stop_admission();
   return info.Env().Undefined();
 }
 

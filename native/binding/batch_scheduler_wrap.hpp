@@ -64,6 +64,7 @@ class BatchSchedulerWrap : public Napi::ObjectWrap<BatchSchedulerWrap> {
 
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value StopAdmission(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   sched::BatchView TakenBatch(const Napi::CallbackInfo& info, const char* method);

@@ -167,7 +167,9 @@ SubmitResult Scheduler::submit_raw(const double* raw, const Request& request) no
 
 template <typename WriteRow>
 SubmitResult Scheduler::submit_impl(const Request& request, WriteRow&& write_row) noexcept {
-  if (closed_.load(std::memory_order_relaxed)) return reject(Rejection::closed);
+  if (closed_.load(std::memory_order_relaxed) || admission_stopped_.load(std::memory_order_relaxed)) {
+    return reject(Rejection::closed);
+  }
   const std::uint32_t priority = request.priority == 0 ? config_.default_priority_level : request.priority;
   if (priority > config_.priority_levels || !ports_.is_open(request.port)) return reject(Rejection::invalid_argument);
   const std::uint32_t level_index = priority - 1;

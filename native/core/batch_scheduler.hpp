@@ -191,6 +191,11 @@ class Scheduler {
   // Seals every open batch now, whatever its age.
   void flush() noexcept;
 
+  // Refuses every later submit (closed), and changes nothing else: the timer still seals, batches
+  // are still taken and answered. A retiring version first stops admission, waits until everything
+  // it accepted (from any thread) is answered, then closes, so that closing fails no request.
+  void stop_admission() noexcept { admission_stopped_.store(true, std::memory_order_seq_cst); }
+
   // Stops the timer, seals what is open and answers every request not yet taken with unavailable.
   // Later submits are rejected (closed). Batches already taken can still be completed. Idempotent.
   // Also removes the shared-memory region's name, so that nothing new can open it; mappings already
@@ -238,6 +243,7 @@ class Scheduler {
 
   alignas(kCacheLine) std::atomic<std::uint64_t> install_sequence_{0};
   alignas(kCacheLine) std::atomic<bool> closed_{false};
+  std::atomic<bool> admission_stopped_{false};
   std::atomic<std::uint64_t> ready_batches_{0};
 
   // Counters, updated off the per-request fast path (rejections, or once per batch).

@@ -570,6 +570,34 @@ TEST(BatchScheduler, CloseAnswersPendingWithUnavailable) {
   s.close();  // idempotent
 }
 
+TEST(BatchScheduler, StoppedAdmissionRefusesNewRequestsAndAnswersTheAdmittedOnes) {
+  // A retiring version stops admission, waits until what it admitted is answered, then closes:
+  // nothing is refused that was admitted, nothing admitted after the stop.
+  auto clock = std::make_shared<ManualClock>();
+  Inbox inbox;
+  Scheduler s(manual_config(clock));
+  const auto port = *s.open_port(inbox.deliver(2));
+  std::vector<std::uint64_t> admitted;
+  for (int i = 0; i < 3; ++i) {
+    auto r = s.submit(row_of(float(i)).data(), {.port = port});
+    ASSERT_TRUE(r.accepted());
+    admitted.push_back(r.ticket);
+  }
+  s.stop_admission();
+  EXPECT_EQ(s.submit(row_of(9).data(), {.port = port}).rejection, Rejection::closed);
+  EXPECT_FALSE(s.closed()) << "stopping admission is not closing";
+  s.flush();
+  EXPECT_EQ(run_ready(s), 1);
+  for (std::size_t i = 0; i < admitted.size(); ++i) {
+    auto answers = inbox.of(admitted[i]);
+    ASSERT_EQ(answers.size(), 1u);
+    EXPECT_EQ(answers[0].status, Status::ok);
+  }
+  EXPECT_EQ(s.stats().accepted, 3u);
+  EXPECT_EQ(s.stats().rejected_closed, 1u);
+  s.close();
+}
+
 TEST(BatchScheduler, CompletionsToAClosedPortAreDroppedAndCounted) {
   auto clock = std::make_shared<ManualClock>();
   Inbox inbox;

@@ -58,6 +58,13 @@ export class SchedulerClient<T = number> {
     this.resolvers[this.filling] = resolve;
     this.rejecters[this.filling] = reject;
   };
+  /**
+   * Hears every score this thread's requests are answered with (drift monitoring), except those
+   * submitted `unobserved` (shadow copies); cheap: no promise, one call per answered row.
+   */
+  onScore: ((score: number) => void) | undefined;
+  /** Per slot: whether onScore skips its answer. */
+  private readonly unobserved: boolean[] = [];
   /** Called each time the last outstanding request of this thread is answered. */
   onIdle: (() => void) | undefined;
   private readonly port: number;
@@ -100,7 +107,7 @@ export class SchedulerClient<T = number> {
    * Validates and encodes the record, then claims its row in the open batch. `onBatch`, if given,
    * hears the rows of the batch the request ran in, just before it resolves (prediction logs).
    */
-  score(record: unknown, options: SubmitOptions = {}, onBatch?: (batchRows: number) => void): Promise<T> {
+  score(record: unknown, options: SubmitOptions = {}, onBatch?: (batchRows: number) => void, unobserved = false): Promise<T> {
     const priority = options.priority ?? 0;
     const timeout = options.timeoutMicroseconds ?? 0;
     const refused = this.checkOptions(priority, timeout);
@@ -111,7 +118,7 @@ export class SchedulerClient<T = number> {
       this.invalidRequests++;
       return Promise.reject(err);
     }
-    return this.submit(this.raw, 0, priority, timeout, undefined, 0, onBatch) as Promise<T>;
+    return this.submit(this.raw, 0, priority, timeout, undefined, 0, onBatch, unobserved) as Promise<T>;
   }
 
   /**
@@ -119,12 +126,12 @@ export class SchedulerClient<T = number> {
    * batches as records; resolves, with the rows of the batch it ran in, once its whole output row has
    * been copied into `into` at row `at`.
    */
-  submitRow(rows: Float32Array, row: number, into: Float32Array, at: number, options: SubmitOptions = {}): Promise<number> {
+  submitRow(rows: Float32Array, row: number, into: Float32Array, at: number, options: SubmitOptions = {}, unobserved = false): Promise<number> {
     const priority = options.priority ?? 0;
     const timeout = options.timeoutMicroseconds ?? 0;
     const refused = this.checkOptions(priority, timeout);
     if (refused) return Promise.reject(refused);
-    return this.submit(rows, row, priority, timeout, into, at) as Promise<number>;
+    return this.submit(rows, row, priority, timeout, into, at, undefined, unobserved) as Promise<number>;
   }
 
   private checkOptions(priority: number, timeout: number): InferError | undefined {
@@ -147,6 +154,7 @@ export class SchedulerClient<T = number> {
     into?: Float32Array,
     at = 0,
     onBatch?: (batchRows: number) => void,
+    unobserved = false,
   ): Promise<T | number> {
     if (this.closed) return Promise.reject(this.error('unavailable', `model "${this.model}" is shutting down`));
     const fresh = this.freeSlots.length === 0;
@@ -160,6 +168,7 @@ export class SchedulerClient<T = number> {
     this.rowTargets[slot] = into;
     this.rowAt[slot] = at;
     this.watchers[slot] = onBatch;
+    this.unobserved[slot] = unobserved;
     this.waiting++;
     this.filling = slot;
     return new Promise<T>(this.fillSlot);
@@ -214,12 +223,15 @@ export class SchedulerClient<T = number> {
         this.watchers[slot] = undefined;
         if (status === RowStatus.Ok) watcher(batchRows);
       }
-      if (status === RowStatus.Ok && into) {
-        // A preprocessed row (the tensor API): its whole output row, copied where the caller assembles them.
-        into.set(outputs.subarray(i * width, (i + 1) * width), (this.rowAt[slot] as number) * width);
-        (resolve as (rows: number) => void)(batchRows);
-      } else if (status === RowStatus.Ok) resolve(this.toResult(outputs[i * width + this.scoreIndex] as number));
-      else reject(this.error(STATUS_CODES[status] ?? 'internal', messages?.[i] ?? `request failed with status ${status}`));
+      if (status === RowStatus.Ok) {
+        const score = outputs[i * width + this.scoreIndex] as number;
+        if (this.onScore && !this.unobserved[slot]) this.onScore(score);
+        if (into) {
+          // A preprocessed row (the tensor API): its whole output row, copied where the caller assembles them.
+          into.set(outputs.subarray(i * width, (i + 1) * width), (this.rowAt[slot] as number) * width);
+          (resolve as (rows: number) => void)(batchRows);
+        } else resolve(this.toResult(score));
+      } else reject(this.error(STATUS_CODES[status] ?? 'internal', messages?.[i] ?? `request failed with status ${status}`));
     }
     if (this.waiting === 0) this.onIdle?.();
   }

@@ -214,6 +214,11 @@ export interface NativeBatchScheduler {
   requestStatistics(): RequestStatistics;
   /** Seals every open batch now, whatever its age. */
   flush(): void;
+  /**
+   * Refuses every later submit (SubmitRejection.Closed, from any thread) and changes nothing else:
+   * what was accepted is still batched, run and answered. Retiring a version: stop, drain, close.
+   */
+  stopAdmission(): void;
   close(): void;
 }
 

@@ -44,6 +44,8 @@ export class AttachedModel {
   private readonly channel: BroadcastChannel;
   private nextHandle: { promise: Promise<void>; resolve: () => void } | undefined;
   private detached = false;
+  /** How many newer handles this thread has moved to. */
+  private follows = 0;
 
   private constructor(handle: SharedModelHandle) {
     this.handle = handle;
@@ -85,10 +87,13 @@ export class AttachedModel {
   }
 
   infer(record: unknown, options: SubmitOptions & { version?: number; routingKey?: string } = {}): Promise<ScoreResult> {
+    const followed = this.follows;
     const answer = this.submit(record, options);
     return answer.catch((err: unknown) => {
       if (!refusedByClosedBatcher(err) || this.detached) throw err;
-      // The batcher retired under this request before the new handle arrived: wait for it, once.
+      // The batcher retired under this request: send it again to the new one, once, waiting for the
+      // new handle if it has not arrived yet.
+      if (this.follows !== followed) return this.submit(record, options);
       return this.awaitNextHandle().then(() => this.submit(record, options));
     });
   }
@@ -116,6 +121,7 @@ export class AttachedModel {
     try {
       this.clients = AttachedModel.clientsOf(handle);
       this.handle = handle;
+      this.follows++;
     } catch {
       // The announced batchers are already gone (a newer swap followed): the next handle will do.
       return;

@@ -88,9 +88,11 @@ export class ModelGeneration {
         const client = v.batching?.client;
         if (client && client.outstanding > 0) await new Promise<void>((resolve) => (client.onIdle = resolve));
       }
-      // Other threads (AttachedModel) may still have requests in these batchers, and may submit a
-      // few more until the new generation's handle reaches them: wait until each batcher has
-      // answered every request it accepted, so closing it fails none.
+      // Other threads (AttachedModel) may still have requests in these batchers, and may try to
+      // submit more until the new generation's handle reaches them: from now on those are refused
+      // (never admitted; the thread sends them again to the new batcher), and what was admitted is
+      // answered before the batcher closes, so closing fails no request.
+      for (const v of this.instances()) v.batching?.scheduler.stopAdmission();
       for (const v of this.instances()) if (v.batching) await answeredAll(v.batching.scheduler);
       await Promise.all(this.instances().map((v) => v.release()));
       await Promise.all(this.instances().map((v) => v.backend.close()));

@@ -128,7 +128,8 @@ export class Model {
   ) {
     this.gen = generation;
     this.traffic = resolveTraffic(generation.config.name, policy, generation.versions, generation.mode);
-    this.observer = new PredictionObserver(generation.config.name, services.predictionLog, drift);
+    this.observer = new PredictionObserver(generation.config.name, services.predictionLog);
+    watchScores(generation, drift);
     this.startShadow();
     this.announceChanges = true;
   }
@@ -341,7 +342,7 @@ export class Model {
     const old = this.gen;
     this.gen = next;
     this.drift = drift;
-    this.observer.setDrift(drift);
+    watchScores(next, drift);
     const change = this.apply(resolved);
     if (this.draining) next.flush();
     return { change, retired: this.retire(old) };
@@ -559,10 +560,11 @@ export class Model {
     const target = s.backend === gen.mode ? gen.byVersion.get(s.version) : gen.shadowInstances.get(shadowKey(s.version, s.backend));
     const batching = target?.batching;
     if (!batching) return Promise.reject(unavailable(`model "${this.name}": the shadow's version ${s.version} is not loaded`, { model: this.name }));
-    if ('record' in input) return batching.client.score(input.record);
+    // Unobserved: a copy's score is no live answer, so it stays out of the drift window.
+    if ('record' in input) return batching.client.score(input.record, {}, undefined, true);
     const out = new Float32Array(batching.scheduler.outputWidth);
     const bands = gen.settings.decisionBands;
-    return batching.client.submitRow(input.row, 0, out, 0).then(() => {
+    return batching.client.submitRow(input.row, 0, out, 0, {}, true).then(() => {
       const score = out[gen.settings.scoreIndex] as number;
       return { score, decision: bands?.decide(score) };
     });
@@ -651,4 +653,15 @@ export class Model {
       }
     }
   }
+}
+
+/** Hands every score a generation's versions answer to the drift monitor, as batches are delivered. */
+function watchScores(gen: ModelGeneration, drift: DriftWatch | undefined): void {
+  // A model that answers NaN (or a monitor that throws) must not stop the delivery of a batch.
+  const observe =
+    drift &&
+    ((score: number) => {
+      if (Number.isFinite(score)) drift.observe(score);
+    });
+  for (const v of gen.byVersion.values()) if (v.batching) v.batching.client.onScore = observe;
 }

@@ -1,7 +1,7 @@
-// What watches a model's answers without changing them: the prediction log (one line per
-// prediction) and the drift monitor (the live score distribution against the training reference).
-// Both hang off the answer's promise, so the caller's result is neither delayed nor altered: a
-// failure in here is counted, never thrown.
+// What writes a model's answers to the prediction log (one line per prediction) without changing
+// them: it hangs off the answer's promise, so the caller's result is neither delayed nor altered,
+// and a failure in here is counted, never thrown. (Drift watches scores more cheaply: the batcher's
+// client hands each answered score to it as the batch is delivered, see SchedulerClient.onScore.)
 
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -70,16 +70,10 @@ export class PredictionObserver {
   constructor(
     private readonly model: string,
     private readonly sink: PredictionSink | undefined,
-    private drift: ScoreObserver | undefined,
   ) {}
 
   get active(): boolean {
-    return this.sink !== undefined || this.drift !== undefined;
-  }
-
-  /** A new generation brings its own drift reference. */
-  setDrift(drift: ScoreObserver | undefined): void {
-    this.drift = drift;
+    return this.sink !== undefined;
   }
 
   /**
@@ -92,7 +86,6 @@ export class PredictionObserver {
     answer.then(
       (result) => {
         try {
-          this.drift?.observe(result.score);
           if (!this.sink) return;
           const entry = this.entry(req, result.score, result.decision, batchSize, inputHash(record));
           if (this.sink.shouldSample()) {
@@ -116,7 +109,6 @@ export class PredictionObserver {
       (batchSize) => {
         try {
           const s = score();
-          this.drift?.observe(s);
           if (!this.sink) return;
           const entry = this.entry(req, s, decide(s), batchSize, rowHash(row));
           if (this.sink.shouldSample()) entry.features = Array.from(row);

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { type NativeBatchScheduler, batchSchedulerClass, nativeAddon } from '../../src/native/addon';
+import { type NativeBatchScheduler, SubmitRejection, batchSchedulerClass, nativeAddon } from '../../src/native/addon';
 
 function scheduler(maxBatchSize: number): NativeBatchScheduler {
   return new (batchSchedulerClass())({
@@ -53,6 +53,22 @@ describe('native scheduler binding', () => {
     s.complete(batch);
     await done;
     for (const [ticket, tag] of tagOf) assert.equal(answers.get(ticket)?.tag, tag);
+    s.close();
+  });
+
+  it('stopAdmission refuses later submits as closed and still runs and answers what it admitted', () => {
+    const s = scheduler(4);
+    let answered = 0;
+    const port = s.openPort((tickets) => (answered += tickets.length));
+    assert.ok(s.submit(new Float32Array([1]), 0, port, 0, 0) >= 0);
+    s.stopAdmission();
+    assert.equal(s.submit(new Float32Array([2]), 0, port, 0, 0), SubmitRejection.Closed);
+    s.flush();
+    const batch = s.take();
+    assert.equal(s.rows(batch), 1);
+    s.complete(batch);
+    assert.equal(s.stats().accepted, 1);
+    assert.equal(s.stats().rejectedClosed, 1);
     s.close();
   });
 
