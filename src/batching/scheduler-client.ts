@@ -22,6 +22,9 @@ export function refusedByClosedBatcher(err: unknown): boolean {
   return err instanceof InferError && refusedAsClosed.has(err);
 }
 
+/** The options of a call that passes none: shared, so the hot path allocates no object for them. */
+const NO_OPTIONS: SubmitOptions = Object.freeze({});
+
 /** What a full queue tells clients to wait before retrying (HTTP Retry-After). */
 const RETRY_AFTER_SECONDS = 1;
 
@@ -107,7 +110,7 @@ export class SchedulerClient<T = number> {
    * Validates and encodes the record, then claims its row in the open batch. `onBatch`, if given,
    * hears the rows of the batch the request ran in, just before it resolves (prediction logs).
    */
-  score(record: unknown, options: SubmitOptions = {}, onBatch?: (batchRows: number) => void, unobserved = false): Promise<T> {
+  score(record: unknown, options: SubmitOptions = NO_OPTIONS, onBatch?: (batchRows: number) => void, unobserved = false): Promise<T> {
     const priority = options.priority ?? 0;
     const timeout = options.timeoutMicroseconds ?? 0;
     const refused = this.checkOptions(priority, timeout);

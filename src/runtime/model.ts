@@ -94,6 +94,9 @@ export interface TrafficChange {
   to: TrafficPolicy;
 }
 
+/** The options of a call that passes none: shared, so the hot path allocates no object for them. */
+const NO_OPTIONS: InferOptions = Object.freeze({});
+
 /** Traffic policies kept for rollback. */
 const HISTORY_LIMIT = 16;
 
@@ -188,7 +191,7 @@ export class Model {
    * its row of the open batch, run with the rest of its batch on an executor thread, and the score
    * comes back with its decision. The traffic policy picks the version unless `options.version` does.
    */
-  infer(record: unknown, options: InferOptions = {}): Promise<ScoreResult> {
+  infer(record: unknown, options: InferOptions = NO_OPTIONS): Promise<ScoreResult> {
     if (this.closing) return Promise.reject(unavailable(`model "${this.name}" is shutting down`, { model: this.name }));
     let v: LoadedVersion;
     let arm: ObservedRequest['traffic'];
