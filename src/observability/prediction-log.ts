@@ -67,7 +67,7 @@ export interface PredictionEntry {
   /** Rows in the batch this prediction ran in. */
   batchSize: number;
   /** Which side of a traffic split answered. */
-  traffic?: 'primary' | 'canary' | 'pinned' | 'shadow';
+  traffic?: 'primary' | 'canary' | 'pinned';
   /** The raw input record: attach only when shouldSample() said so. */
   input?: unknown;
   /** The preprocessed row the model saw: attach only when shouldSample() said so. Copied at write(). */

@@ -17,7 +17,7 @@ import { goesToCanary, recordKey } from '../routing/canary-split';
 import { type ShadowAnswer, type ShadowSink, ShadowTraffic, type ShadowTrafficStats } from '../routing/shadow-traffic';
 import { type ResolvedTraffic, type TrafficPolicy, describeTraffic, resolveTraffic } from '../routing/traffic-policy';
 import { type LoadedVersion, type ModelGeneration, shadowKey } from './model-generation';
-import { type ObservedRequest, PredictionObserver, type PredictionSink, type ScoreObserver, nextRequestId } from './prediction-observer';
+import { type ObservedRequest, PredictionObserver, type PredictionSink, nextRequestId } from './prediction-observer';
 import { versionStatistics } from './version-statistics';
 import { type Tensor, elementCount } from '../tensor';
 
@@ -76,7 +76,8 @@ export interface ShadowComparison extends ShadowSink {
 }
 
 /** The drift monitor as the model sees it. */
-export interface DriftWatch extends ScoreObserver {
+export interface DriftWatch {
+  observe(score: number): void;
   state(): object;
 }
 

@@ -6,39 +6,16 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { INPUT_HASH_HEX_DIGITS, inputHash } from '../observability/input-hash';
+import type { PredictionEntry, PredictionLog, RuntimeVersions } from '../observability/prediction-log';
 import type { ScoreResult } from '../postprocess/decision-bands';
+import { INFERGATE_VERSION } from '../version';
 import type { LoadedVersion } from './model-generation';
 
-/** One line of the prediction log (the fields every sink receives). */
-export interface PredictionRecord {
-  requestId: string;
-  model: string;
-  version: string;
-  preprocessHash: string | undefined;
-  inputHash: string;
-  score: number;
-  decision: string | undefined;
-  latencyMs: number;
-  backend: string;
-  batchSize: number;
-  /** Which side of the traffic policy answered. */
-  traffic: 'primary' | 'canary' | 'pinned';
-  /** The raw input and its preprocessed row, when this prediction was sampled for skew debugging. */
-  input?: unknown;
-  features?: number[];
-}
+/** The prediction log as the request path sees it (PredictionLog is one). */
+export type PredictionSink = Pick<PredictionLog, 'write' | 'shouldSample'>;
 
-/** The prediction log as the request path sees it. */
-export interface PredictionSink {
-  write(entry: PredictionRecord): void;
-  /** Whether to attach this prediction's raw input and features (the sampling rate). */
-  shouldSample(): boolean;
-}
-
-/** The drift monitor as the request path sees it. */
-export interface ScoreObserver {
-  observe(score: number): void;
-}
+/** Which side of the traffic policy answered a request. */
+export type TrafficSide = NonNullable<PredictionEntry['traffic']>;
 
 let requestCounter = 0;
 const REQUEST_PREFIX = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
@@ -59,7 +36,7 @@ export function rowHash(row: Float32Array): string {
 export interface ObservedRequest {
   requestId: string;
   version: LoadedVersion;
-  traffic: PredictionRecord['traffic'];
+  traffic: TrafficSide;
   startedAt: number;
 }
 
@@ -122,9 +99,10 @@ export class PredictionObserver {
   }
 
   /** One line's fields, in one object literal (this runs once per prediction). */
-  private entry(req: ObservedRequest, score: number, decision: string | undefined, batchSize: number, hash: string): PredictionRecord {
+  private entry(req: ObservedRequest, score: number, decision: string | undefined, batchSize: number, hash: string): PredictionEntry {
     const v = req.version;
     const degraded = v.forwarder?.stats.degraded ?? false;
+    const ranHere = v.mode === 'local' || degraded;
     return {
       requestId: req.requestId,
       model: this.model,
@@ -137,10 +115,26 @@ export class PredictionObserver {
       batchSize,
       traffic: req.traffic,
       inputHash: hash,
+      runtime: ranHere ? localRuntime() : { infergate: INFERGATE_VERSION, tritonServer: (v.backend as { serverVersion?: string }).serverVersion ?? 'unknown' },
     };
   }
 
   private features(v: LoadedVersion, record: unknown): number[] | undefined {
     return v.preprocessor ? Array.from(v.preprocessor.one(record)) : undefined;
   }
+}
+
+let local: RuntimeVersions | undefined;
+/** infergate's and onnxruntime-node's versions, read once. */
+function localRuntime(): RuntimeVersions {
+  if (!local) {
+    let onnxruntime = 'unknown';
+    try {
+      onnxruntime = (require('onnxruntime-node/package.json') as { version: string }).version;
+    } catch {
+      // a package without its package.json: name no version rather than fail the log
+    }
+    local = { infergate: INFERGATE_VERSION, onnxruntime };
+  }
+  return local;
 }

@@ -14,16 +14,14 @@ import { invalidArgument, modelNotLoaded, notFound, unavailable } from '../error
 import { DriftMonitor } from '../observability/drift-monitor';
 import { readScoreReference } from '../observability/score-reference';
 import { type Logger, stderrLogger } from '../observability/logger';
-import { type PredictionEntry, PredictionLog, type PredictionLogOptions } from '../observability/prediction-log';
+import { PredictionLog, type PredictionLogOptions } from '../observability/prediction-log';
 import { type BackendMode, readModelSettings } from '../repository/model-settings';
 import { type ModelDescription, describeModel, listModels } from '../repository/repository';
 import { ShadowComparator } from '../routing/shadow-comparison';
 import type { TrafficPolicy } from '../routing/traffic-policy';
-import { INFERGATE_VERSION } from '../version';
 import { type GenerationContext, backendModeOf, loadGeneration } from './generation-loader';
 import { type DriftWatch, Model, type ModelServices, type TrafficChange } from './model';
 import type { ModelGeneration } from './model-generation';
-import type { PredictionRecord, PredictionSink } from './prediction-observer';
 import { TritonLink, type TritonRuntimeOptions } from './triton-link';
 
 export interface RepositoryEntry {
@@ -95,7 +93,7 @@ export class Runtime {
     this.context = { options, executor, triton };
     const comparison = options.shadowComparison ?? {};
     this.services = {
-      ...(predictionLog ? { predictionLog: withRuntimeVersions(predictionLog, this) } : {}),
+      ...(predictionLog ? { predictionLog } : {}),
       shadowComparator: () => new ShadowComparator(comparison),
     };
   }
@@ -358,41 +356,4 @@ function onlyLoaded(policy: TrafficPolicy, versions: readonly number[]): Traffic
     ...(canary && versions.includes(canary.version) ? { canary } : {}),
     ...(shadow && (shadow.version === undefined || versions.includes(shadow.version)) ? { shadow } : {}),
   };
-}
-
-/** Adds the versions of infergate and of the runtime that answered to each prediction log line. */
-function withRuntimeVersions(log: PredictionLog, rt: Runtime): PredictionSink {
-  const local = { infergate: INFERGATE_VERSION, onnxruntime: onnxRuntimeVersion() };
-  return {
-    shouldSample: () => log.shouldSample(),
-    write: (r: PredictionRecord) => {
-      const entry = r as PredictionRecord & PredictionEntry;
-      entry.runtime = r.backend === 'triton' ? { infergate: INFERGATE_VERSION, tritonServer: tritonServerVersion(rt, r.model) ?? 'unknown' } : local;
-      log.write(entry);
-    },
-  };
-}
-
-function tritonServerVersion(rt: Runtime, model: string): string | undefined {
-  try {
-    for (const v of rt.model(model).generation.instances()) {
-      const version = (v.backend as { serverVersion?: string }).serverVersion;
-      if (version) return version;
-    }
-  } catch {
-    // unloaded meanwhile
-  }
-  return undefined;
-}
-
-let ortVersion: string | undefined;
-function onnxRuntimeVersion(): string {
-  if (ortVersion === undefined) {
-    try {
-      ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
-    } catch {
-      ortVersion = 'unknown';
-    }
-  }
-  return ortVersion;
 }
