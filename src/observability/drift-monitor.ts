@@ -6,6 +6,7 @@
 
 import { binIndex, histogramTotal, populationStabilityIndex, PSI_EPSILON, type Histogram } from './score-distribution';
 import { MAX_REFERENCE_BINS } from './score-reference';
+import { positiveInteger } from './window-size';
 
 export type DriftLevel = 'ok' | 'warn' | 'alert' | 'insufficient';
 
@@ -43,12 +44,6 @@ export interface DriftState {
   windowSize: number;
   warnAt: number;
   alertAt: number;
-}
-
-function positiveInteger(value: number | undefined, name: string, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be an integer >= 1, got ${String(value)}`);
-  return v;
 }
 
 export class DriftMonitor {

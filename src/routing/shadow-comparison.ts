@@ -9,6 +9,7 @@
 // router should count such a shadow answer with recordShadowFailure() instead, since it is one.
 
 import { binIndex, edgesProblem, equalWidthEdges, ksAsymptoticPValue, ksStatistic, populationStabilityIndex, PSI_EPSILON } from '../observability/score-distribution';
+import { positiveInteger } from '../observability/window-size';
 
 /** One request answered by both the primary and the shadow. */
 export interface ShadowPair {
@@ -87,10 +88,16 @@ export interface ShadowSummary {
   sampledDisagreements: { policy: 'most-recent'; capacity: number; pairs: ShadowDisagreement[] };
 }
 
-function positiveInteger(value: number | undefined, name: string, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be an integer >= 1, got ${String(value)}`);
-  return v;
+/**
+ * A kept input, safe to hold and to serialize: typed arrays (a tensor row, at the top or one level
+ * down) are copied into plain arrays. Callers pass views; only the few disagreements kept pay the copy.
+ */
+function keepable(input: unknown): unknown {
+  if (input === undefined || input === null) return null;
+  if (ArrayBuffer.isView(input)) return Array.from(input as unknown as ArrayLike<number>);
+  if (typeof input !== 'object' || Array.isArray(input)) return input;
+  if (!Object.values(input).some((v) => ArrayBuffer.isView(v))) return input;
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v]));
 }
 
 const MAX_FAILURE_CODE_LENGTH = 64;
@@ -180,7 +187,7 @@ export class ShadowComparator {
       shadowScore: pair.shadowScore,
       primaryDecision: pair.primaryDecision ?? null,
       shadowDecision: pair.shadowDecision ?? null,
-      input: pair.input ?? null,
+      input: keepable(pair.input),
       at: pair.at ?? this.now(),
     };
     this.nextSample = this.nextSample + 1 === this.samples.length ? 0 : this.nextSample + 1;

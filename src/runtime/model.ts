@@ -419,21 +419,24 @@ export class Model {
     const startedAt = watched ? performance.now() : 0;
     const scoreIndex = gen.settings.scoreIndex;
     const bands = gen.settings.decisionBands;
-    const watch = (answer: Promise<number>, r: number): void => {
-      if (!watched) return;
-      const row = data.subarray(r * inputWidth, (r + 1) * inputWidth);
-      const score = (): number => out[r * width + scoreIndex] as number;
-      const decide = (s: number): string | undefined => bands?.decide(s);
-      if (this.shadow && arm !== 'pinned') this.shadow.offer({ row }, answer.then(() => ({ score: score(), decision: decide(score()) })));
-      if (this.observer.active) {
-        this.observer.row(answer, row, score, decide, { requestId: rows === 1 ? requestId : `${requestId}/${r}`, version: v, traffic: arm, startedAt });
-      }
-    };
+    // Only a watched request (a shadow, a prediction log) pays for the closures below.
+    const watch = !watched
+      ? undefined
+      : (answer: Promise<number>, r: number): void => {
+          const row = data.subarray(r * inputWidth, (r + 1) * inputWidth);
+          const score = (): number => out[r * width + scoreIndex] as number;
+          const decide = (s: number): string | undefined => bands?.decide(s);
+          if (this.shadow && arm !== 'pinned') this.shadow.offer({ row }, answer.then(() => ({ score: score(), decision: decide(score()) })));
+          if (this.observer.active) {
+            const requestOf = { requestId: rows === 1 ? requestId : `${requestId}/${r}`, version: v, traffic: arm, startedAt };
+            this.observer.row(answer, row, score, decide, requestOf);
+          }
+        };
     if (rows === 1) {
       // The common case (batch-of-one clients): one row, one promise, nothing to gather.
       const answer = client.submitRow(data, 0, out, 0, submit);
       if (this.draining) gen.flush();
-      watch(answer, 0);
+      watch?.(answer, 0);
       await answer;
       return result;
     }
@@ -441,7 +444,7 @@ export class Model {
     for (let r = 0; r < rows; r++) {
       const answer = client.submitRow(data, r, out, r, submit);
       answers.push(answer);
-      watch(answer, r);
+      watch?.(answer, r);
     }
     if (this.draining) gen.flush();
     // A request is atomic: a failing row fails it (the others still run, and are dropped).
@@ -552,7 +555,8 @@ export class Model {
       s,
       comparison,
       (input) => this.runShadow(input),
-      (input) => ('record' in input ? input.record : { features: Array.from(input.row) }),
+      // A view, not a copy: the comparator copies the few inputs it keeps (disagreements).
+      (input) => ('record' in input ? input.record : { features: input.row }),
     );
   }
 

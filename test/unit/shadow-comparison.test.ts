@@ -125,6 +125,18 @@ describe('shadow comparator', () => {
     ]);
   });
 
+  it('keeps a tensor row it samples as a copy in plain numbers, whatever later happens to the view', () => {
+    const c = new ShadowComparator({ maxDisagreementSamples: 2 });
+    const buffer = new Float32Array([0.5, 1.5, 2.5, 3.5]);
+    c.record(pair(0.1, 0.9, { input: { features: buffer.subarray(1, 3) } }));
+    c.record(pair(0.2, 0.21, { input: { features: buffer.subarray(0, 2) } })); // agrees: not kept
+    buffer.fill(0);
+    const kept = c.summary().sampledDisagreements.pairs;
+    assert.equal(kept.length, 1);
+    assert.deepEqual(kept[0]!.input, { features: [1.5, 2.5] });
+    assert.equal(JSON.parse(JSON.stringify(kept[0]!.input)).features[1], 2.5);
+  });
+
   it('refuses a malformed pair or option with the field at fault', () => {
     const c = new ShadowComparator();
     assert.throws(() => c.record(pair(NaN, 0.5)), /field "primaryScore" must be a finite number, got NaN/);
