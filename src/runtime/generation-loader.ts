@@ -20,7 +20,7 @@ import { BACKEND_MODES, type BackendMode, type ModelSettings, readModelSettings 
 import type { ModelDescription, VersionFiles } from '../repository/repository';
 import { scoreResults } from '../postprocess/decision-bands';
 import { FallbackBackend } from './fallback-backend';
-import { type LoadedVersion, ModelGeneration, shadowKey } from './model-generation';
+import { type LoadedVersion, ModelGeneration } from './model-generation';
 import type { TritonLink, TritonRuntimeOptions } from './triton-link';
 import { warmUp } from './warmup';
 
@@ -57,21 +57,35 @@ export async function loadGeneration(
   const mode = backendModeOf(ctx.options.backend, desc.name) ?? settings.backend ?? 'local';
   const prefix = `${RUNTIME_ID}-${++generations}/${desc.name}`;
   const built: LoadedVersion[] = [];
+  let gen: ModelGeneration | undefined;
   try {
     for (const files of desc.versions) built.push(await loadVersion(desc, settings, files, mode, `${prefix}/${files.version}`, ctx));
-    const extra = new Map<string, LoadedVersion>();
-    for (const s of shadows) {
-      const files = desc.versions.find((f) => f.version === s.version);
-      if (!files) throw new ModelConfigError(configFile, `the shadow's version ${s.version} is not in the repository's selection`);
-      const v = await loadVersion(desc, settings, files, s.mode, `${prefix}/${s.version}@${s.mode}`, ctx);
-      built.push(v);
-      extra.set(shadowKey(s.version, s.mode), v);
-    }
-    const gen = new ModelGeneration(desc.config, settings, mode, built.slice(0, desc.versions.length), extra);
-    for (const v of gen.instances()) await warmUp(desc.config, desc.dir, v);
+    for (const v of built) await warmUp(desc.config, desc.dir, v);
+    gen = new ModelGeneration(desc, settings, mode, built);
+    for (const s of shadows) await addShadowInstance(gen, ctx, s.version, s.mode);
     return gen;
   } catch (err) {
-    await Promise.all(built.map((v) => v.release()));
+    await (gen ? gen.retire() : Promise.all(built.map((v) => v.release())));
+    throw err;
+  }
+}
+
+/**
+ * Loads `version` of a serving generation's model on another backend, warms it up, and adds it to
+ * the generation as an instance for shadow copies only (a local model shadowed on Triton, say).
+ */
+export async function addShadowInstance(gen: ModelGeneration, ctx: GenerationContext, version: number, mode: BackendMode): Promise<void> {
+  const desc = gen.source;
+  const files = desc.versions.find((f) => f.version === version);
+  if (!files) {
+    throw new ModelConfigError(path.join(desc.dir, 'config.pbtxt'), `the shadow's version ${version} is not loaded (loaded: ${gen.versions.join(', ')})`);
+  }
+  const v = await loadVersion(desc, gen.settings, files, mode, `${RUNTIME_ID}-${++generations}/${desc.name}/${version}@${mode}`, ctx);
+  try {
+    await warmUp(desc.config, desc.dir, v);
+    gen.addShadowInstance(v);
+  } catch (err) {
+    await v.release();
     throw err;
   }
 }

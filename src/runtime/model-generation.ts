@@ -9,6 +9,7 @@ import type { NativeBatchScheduler } from '../native/addon';
 import type { Preprocessor } from '../preprocess/preprocessor';
 import type { ScoreResult } from '../postprocess/decision-bands';
 import type { ModelConfig } from '../repository/model-config';
+import type { ModelDescription } from '../repository/repository';
 import type { BackendMode, ModelSettings } from '../repository/model-settings';
 
 export interface LoadedVersion {
@@ -33,17 +34,33 @@ export class ModelGeneration {
   /** The newest loaded version: the primary unless the traffic policy names another. */
   readonly newest: LoadedVersion;
 
+  /** Instances serving only shadow copies (a version on another backend), keyed by `shadowKey`. */
+  private readonly shadows = new Map<string, LoadedVersion>();
+
   constructor(
-    readonly config: ModelConfig,
+    /** The repository description this generation was built from (its config, its version files). */
+    readonly source: ModelDescription,
     readonly settings: ModelSettings,
     readonly mode: BackendMode,
     versions: LoadedVersion[],
-    /** Instances serving only shadow copies (a version on another backend), keyed by `shadowKey`. */
-    readonly shadowInstances: ReadonlyMap<string, LoadedVersion> = new Map(),
   ) {
-    if (versions.length === 0) throw new Error(`model "${config.name}": a generation needs at least one version`);
+    if (versions.length === 0) throw new Error(`model "${source.name}": a generation needs at least one version`);
     this.byVersion = new Map(versions.map((v) => [v.version, v]));
     this.newest = this.byVersion.get(Math.max(...this.byVersion.keys())) as LoadedVersion;
+  }
+
+  get config(): ModelConfig {
+    return this.source.config;
+  }
+
+  get shadowInstances(): ReadonlyMap<string, LoadedVersion> {
+    return this.shadows;
+  }
+
+  /** Adds an instance that serves shadow copies only; it retires with the generation. */
+  addShadowInstance(v: LoadedVersion): void {
+    if (this.retired) throw new Error(`model "${this.source.name}": a retired generation takes no new instance`);
+    this.shadows.set(shadowKey(v.version, v.mode), v);
   }
 
   /** Loaded versions, ascending. */
@@ -57,7 +74,7 @@ export class ModelGeneration {
 
   /** Every instance: the versions, then the shadow-only ones. */
   instances(): LoadedVersion[] {
-    return [...this.byVersion.values(), ...this.shadowInstances.values()];
+    return [...this.byVersion.values(), ...this.shadows.values()];
   }
 
   /** Counts a request in flight on this generation until `promise` settles (retire waits for it). */

@@ -19,9 +19,9 @@ import { type BackendMode, readModelSettings } from '../repository/model-setting
 import { type ModelDescription, describeModel, listModels } from '../repository/repository';
 import { ShadowComparator } from '../routing/shadow-comparison';
 import type { TrafficPolicy } from '../routing/traffic-policy';
-import { type GenerationContext, backendModeOf, loadGeneration } from './generation-loader';
+import { type GenerationContext, addShadowInstance, backendModeOf, loadGeneration } from './generation-loader';
 import { type DriftWatch, Model, type ModelServices, type TrafficChange } from './model';
-import type { ModelGeneration } from './model-generation';
+import { type ModelGeneration, shadowKey } from './model-generation';
 import { TritonLink, type TritonRuntimeOptions } from './triton-link';
 
 export interface RepositoryEntry {
@@ -173,13 +173,8 @@ export class Runtime {
       const s = policy.shadow;
       if (s && s.backend !== undefined && s.backend !== m.backendMode) {
         const version = s.version ?? policy.primary ?? m.trafficPolicy.primary ?? Math.max(...m.versions);
-        const gen = m.generation;
-        if (!gen.shadowInstances.has(`${version}@${s.backend}`)) {
-          // A generation like the serving one plus the shadow's instance, swapped in without a pause.
-          const desc = await this.describe(name, gen.versions);
-          const next = await loadGeneration(desc, this.context, [...shadowsOf(gen), { version, mode: s.backend }]);
-          await (await this.swapIn(m, desc, next, m.trafficPolicy)).retired;
-        }
+        // Loaded into the serving generation: the versions serving now are not touched.
+        if (!m.generation.shadowInstances.has(shadowKey(version, s.backend))) await addShadowInstance(m.generation, this.context, version, s.backend);
       }
       const change = m.setTraffic(policy);
       this.log.log('info', 'model.traffic', { ...change });
@@ -337,11 +332,6 @@ function shadowsFor(policy: TrafficPolicy, newest: number, mode: BackendMode): {
   const s = policy.shadow;
   if (!s || s.backend === undefined || s.backend === mode) return [];
   return [{ version: s.version ?? policy.primary ?? newest, mode: s.backend }];
-}
-
-/** The shadow-only instances of a generation, to load again in the next. */
-function shadowsOf(gen: ModelGeneration): { version: number; mode: BackendMode }[] {
-  return [...gen.shadowInstances.values()].map((v) => ({ version: v.version, mode: v.mode }));
 }
 
 function newestOf(desc: ModelDescription): number {
