@@ -1,5 +1,6 @@
 // The Markdown report of the embedded benchmark: the summary, then one table per mode.
 
+import { coreScalingMarkdown } from './core-scaling';
 import type { EmbeddedResult } from './embedded';
 import type { ModeReport, StepReport } from './modes/protocol';
 import { fmt, fmtRate, ratio } from './report-format';
@@ -51,6 +52,7 @@ export function embeddedMarkdown(result: EmbeddedResult, command: string): strin
       '',
     );
   }
+  lines.push(...coreScalingMarkdown(result.coreScaling ?? [], s.sloP99Ms));
   for (const r of result.modes) lines.push(...modeSection(r, s.sloP99Ms));
   lines.push(
     '## How it was measured',

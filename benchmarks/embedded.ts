@@ -1,13 +1,15 @@
-// `npm run bench -- embedded [--quick] [--threads=N] [--modes=baseline,ort-main,piscina,infergate]`
+// `npm run bench -- embedded [--quick] [--threads=N] [--modes=baseline,ort-main,piscina,infergate] [--cores=1,2]`
 //
 // Open-loop latency of scoring the fraud model per request, three ways side by side in one run:
 // (a) onnxruntime-node on the main thread, (b) a Piscina pool with one task per request, (c)
 // infergate's embedded API; and first (0), the generator alone, whose own cost is subtracted from
 // the others' event-loop figures. Each mode runs in a fresh child process of its own (modes/spawn-runner.ts),
-// one after another, so that no mode's threads, GC or event loop disturb another's numbers.
+// one after another, so that no mode's threads, GC or event loop disturb another's numbers. With
+// --cores, (a) and (c) search again pinned to 1..k CPUs (core-scaling.ts).
 
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { type CoreScalingRow, parseCoreCounts, runCoreScaling } from './core-scaling';
 import { EVENT_LOOP_DELAY_RESOLUTION_MS } from './host-meter';
 import { type MachineInfo, machineInfo } from './machine';
 import { EMBEDDED_MODES, type EmbeddedModeName } from './modes/mode';
@@ -18,6 +20,8 @@ export interface EmbeddedOptions {
   quick: boolean;
   threads: number;
   modes: EmbeddedModeName[];
+  /** Core counts for the scaling section; empty: none. */
+  cores: number[];
 }
 
 export interface EmbeddedSettings extends StepSettings {
@@ -60,6 +64,8 @@ export interface EmbeddedResult {
   settings: EmbeddedSettings;
   modes: ModeReport<EmbeddedModeName>[];
   summary: EmbeddedSummary;
+  /** Highest rates of (a) and (c) pinned to 1..k cores (--cores); empty when not asked for. */
+  coreScaling: CoreScalingRow[];
 }
 
 // 20,000/s: a load where infergate's batches hold tens of requests and (a) still holds its p99, so
@@ -100,6 +106,7 @@ export async function runEmbeddedBench(options: EmbeddedOptions): Promise<Embedd
     reports.push(await runMode(mode, settings));
   }
   subtractBaseline(reports);
+  const coreScaling = await runCoreScaling(options.cores, (mode, cpus) => runMode(mode, settings, cpus));
   return {
     machine,
     loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
@@ -107,12 +114,14 @@ export async function runEmbeddedBench(options: EmbeddedOptions): Promise<Embedd
     settings,
     modes: reports,
     summary: summarize(reports),
+    coreScaling,
   };
 }
 
-function runMode(mode: EmbeddedModeName, s: EmbeddedSettings): Promise<ModeReport<EmbeddedModeName>> {
+function runMode(mode: EmbeddedModeName, s: EmbeddedSettings, cpus?: string): Promise<ModeReport<EmbeddedModeName>> {
   const config: RunnerConfig<EmbeddedModeName> = {
     mode,
+    ...(cpus !== undefined ? { cpus } : {}),
     threads: s.piscinaThreads,
     sloP99Ms: s.sloP99Ms,
     // The baseline cannot fail a rate that matters; it only runs the ladder, for subtraction.
@@ -179,7 +188,7 @@ function summarize(reports: ModeReport<EmbeddedModeName>[]): EmbeddedSummary {
   };
 }
 
-/** Parses the scenario's own flags: --quick, --threads=N, --modes=a,b. */
+/** Parses the scenario's own flags: --quick, --threads=N, --modes=a,b, --cores=1,2. */
 export function parseEmbeddedArgs(args: readonly string[]): EmbeddedOptions {
   const value = (name: string) => {
     const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -193,5 +202,5 @@ export function parseEmbeddedArgs(args: readonly string[]): EmbeddedOptions {
   const names = EMBEDDED_MODES.map((m) => m.name);
   const modes = (value('modes')?.split(',') ?? names) as EmbeddedModeName[];
   for (const m of modes) if (!names.includes(m)) throw new Error(`--modes: unknown mode "${m}" (modes: ${names.join(', ')})`);
-  return { quick: args.includes('--quick'), threads, modes };
+  return { quick: args.includes('--quick'), threads, modes, cores: parseCoreCounts(value('cores')) };
 }

@@ -29,6 +29,8 @@ export function stepOptions(s: StepSettings): Omit<OpenLoopOptions, 'rate' | 'fa
 export interface RunnerConfig<N extends ModeName = ModeName> {
   mode: N;
   threads: number;
+  /** Pins the runner's process to these CPUs (taskset's list, e.g. "0-1"); absent: no pinning. */
+  cpus?: string;
   /** "host:port" of the Triton server's gRPC endpoint, for the modes that forward to one. */
   tritonEndpoint?: string;
   /** The latency objective a step must meet to pass. */

@@ -10,7 +10,10 @@ import type { ModeReport, RunnerConfig } from './protocol';
 
 export function runModeProcess<N extends ModeName>(config: RunnerConfig<N>): Promise<ModeReport<N>> {
   const runner = path.join(__dirname, 'runner.js');
-  const child = spawn(process.execPath, ['--expose-gc', runner, JSON.stringify(config)], {
+  const node = [process.execPath, '--expose-gc', runner, JSON.stringify(config)];
+  // Pinned (core-scaling.ts): taskset runs node on the listed CPUs, and node reads that affinity.
+  const [command, ...args] = config.cpus === undefined ? node : ['taskset', '-c', config.cpus, ...node];
+  const child = spawn(command as string, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve) => {

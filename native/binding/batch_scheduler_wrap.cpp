@@ -575,6 +575,7 @@ Napi::Value BatchSchedulerWrap::Stats(const Napi::CallbackInfo& info) {
   set("voidRows", u(s.void_rows));
   set("estimatedExecMicroseconds", s.estimated_exec_us);
   set("queueDelayMicroseconds", u(s.queue_delay_us));
+  set("timerWakeups", u(s.timer_wakeups));
   return o;
 }
 

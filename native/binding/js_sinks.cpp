@@ -11,12 +11,6 @@
 
 namespace infergate::binding {
 
-namespace {
-
-void check(napi_env env, napi_status status, const char* what) {
-  if (status != napi_ok) throw Napi::Error::New(env, std::string("BatchScheduler: ") + what + " failed");
-}
-
 // One (batch, port) delivery, copied off the batch memory on the executor thread, already laid out
 // as the JS callback's arrays will be: one block holding tickets (float64 x n), tags (uint32 x n),
 // statuses (int32 x n) and outputs (float32 x n x width), so that the JS thread makes one
@@ -42,6 +36,7 @@ class Delivery {
 
   std::vector<std::string> messages;  // empty unless some status is not ok; then one per row
   std::uint32_t batch_rows = 0;       // every completion of one delivery comes from one batch
+  Delivery* next = nullptr;           // the port's inbox: the one queued before this
 
  private:
   unsigned char* bytes_at(std::size_t offset) noexcept { return reinterpret_cast<unsigned char*>(block_.get()) + offset; }
@@ -50,6 +45,12 @@ class Delivery {
   std::uint32_t width_;
   std::unique_ptr<double[]> block_;
 };
+
+namespace {
+
+void check(napi_env env, napi_status status, const char* what) {
+  if (status != napi_ok) throw Napi::Error::New(env, std::string("BatchScheduler: ") + what + " failed");
+}
 
 // A typed array of `count` elements over `buffer` at `offset`.
 napi_value view(napi_env env, napi_typedarray_type type, std::size_t count, napi_value buffer, std::size_t offset) {
@@ -63,23 +64,34 @@ napi_value view(napi_env env, napi_typedarray_type type, std::size_t count, napi
 PortSink::PortSink(napi_env env, std::uint32_t output_width, std::weak_ptr<sched::Scheduler> scheduler)
     : env_(env), output_width_(output_width), scheduler_(scheduler), scheduler_raw_(scheduler.lock().get()) {}
 
+PortSink::~PortSink() { DropQueued(); }
+
 std::shared_ptr<PortSink> PortSink::Create(napi_env env, napi_value callback, std::uint32_t output_width,
                                            std::weak_ptr<sched::Scheduler> scheduler) {
   std::shared_ptr<PortSink> sink(new PortSink(env, output_width, std::move(scheduler)));
+  uv_loop_s* loop = nullptr;
+  check(env, napi_get_uv_event_loop(env, &loop), "finding the thread's event loop");
+  napi_value resource;
   napi_value name;
+  check(env, napi_create_object(env, &resource), "creating the port's async resource");
   check(env, napi_create_string_utf8(env, "infergate.BatchScheduler.port", NAPI_AUTO_LENGTH, &name), "naming the port");
-  // The finalizer owns one reference, so the sink outlives every queued CallJs.
-  auto* keep = new std::shared_ptr<PortSink>(sink);
-  napi_threadsafe_function tsfn = nullptr;
-  napi_status status = napi_create_threadsafe_function(env, callback, nullptr, name, 0, 1, keep, &PortSink::Finalize,
-                                                       sink.get(), &PortSink::CallJs, &tsfn);
-  if (status != napi_ok) {
-    delete keep;
-    check(env, status, "creating the port's thread-safe function");
+  check(env, napi_create_reference(env, callback, 1, &sink->callback_), "keeping the port's callback");
+  check(env, napi_create_reference(env, resource, 1, &sink->resource_), "keeping the port's async resource");
+  check(env, napi_async_init(env, resource, name, &sink->async_context_), "opening the port's async context");
+
+  auto* handle = new uv_async_t{};
+  if (uv_async_init(loop, handle, &PortSink::OnWakeup) != 0) {
+    delete handle;
+    throw Napi::Error::New(env, "BatchScheduler: opening the port's wake-up failed");
   }
-  napi_unref_threadsafe_function(env, tsfn);
-  std::lock_guard lock(sink->mu_);
-  sink->tsfn_ = tsfn;
+  handle->data = sink.get();
+  uv_unref(reinterpret_cast<uv_handle_t*>(handle));
+  sink->wakeup_ = handle;
+  sink->keep_alive_ = sink;  // released once the handle has closed
+  if (napi_add_async_cleanup_hook(env, &PortSink::OnTeardown, sink.get(), &sink->teardown_hook_) != napi_ok) {
+    sink->Shut();
+    throw Napi::Error::New(env, "BatchScheduler: registering the port's teardown failed");
+  }
   return sink;
 }
 
@@ -103,21 +115,24 @@ void PortSink::Deliver(std::span<const sched::Completion> completions) noexcept 
         d->messages[i].assign(c.message);
       }
     }
+    std::shared_lock lock(gate_);
+    if (wakeup_ != nullptr) {
+      Delivery* head = inbox_.load(std::memory_order_relaxed);
+      do {
+        d->next = head;
+      } while (!inbox_.compare_exchange_weak(head, d, std::memory_order_release, std::memory_order_relaxed));
+      uv_async_send(wakeup_);
+      return;
+    }
   } catch (...) {  // out of memory: this delivery is lost, and counted
-    delete d;
-    dropped_.fetch_add(completions.size(), std::memory_order_relaxed);
-    return;
   }
-  std::lock_guard lock(mu_);
-  if (tsfn_ == nullptr || napi_call_threadsafe_function(tsfn_, d, napi_tsfn_nonblocking) != napi_ok) {
-    delete d;
-    dropped_.fetch_add(completions.size(), std::memory_order_relaxed);
-  }
+  delete d;
+  dropped_.fetch_add(completions.size(), std::memory_order_relaxed);
 }
 
-// A JS callback of a thread-safe function threw: report it as Node reports any uncaught exception
-// of a callback. An error without a JS value means the environment can no longer run JS (it is
-// being torn down): nothing is left to report to.
+// A JS callback threw: report it as Node reports any uncaught exception of a callback. An error
+// without a JS value means the environment can no longer run JS (it is being torn down): nothing is
+// left to report to.
 static void ReportUncaught(napi_env env, const Napi::Error& error) noexcept {
   try {
     napi_value value = error.Value();
@@ -126,73 +141,134 @@ static void ReportUncaught(napi_env env, const Napi::Error& error) noexcept {
   }
 }
 
-void PortSink::CallJs(napi_env env, napi_value callback, void* context, void* data) {
-  std::unique_ptr<Delivery> d(static_cast<Delivery*>(data));
-  if (env == nullptr || callback == nullptr) return;  // the environment is going away
-  auto* sink = static_cast<PortSink*>(context);
-  const std::size_t n = d->count();
-  sink->Delivered(n);
-  Napi::Env e(env);
-  // Everything that touches JS is inside the try: with C++ exceptions on, a failing N-API call
-  // throws, and an exception escaping a thread-safe function's callback terminates the process.
-  // While the environment is being torn down even opening a handle scope can fail.
-  try {
-    Napi::HandleScope scope(e);
-    void* bytes = nullptr;
-    napi_value buffer;
-    check(env, napi_create_arraybuffer(env, d->bytes(), &bytes, &buffer), "creating a delivery buffer");
-    std::memcpy(bytes, d->data(), d->bytes());
-    napi_value tickets = view(env, napi_float64_array, n, buffer, Delivery::tickets_offset());
-    napi_value tags = view(env, napi_uint32_array, n, buffer, d->tags_offset());
-    napi_value statuses = view(env, napi_int32_array, n, buffer, d->statuses_offset());
-    napi_value outputs = view(env, napi_float32_array, n * sink->output_width_, buffer, d->outputs_offset());
-    napi_value messages = e.Undefined();
-    if (!d->messages.empty()) {
-      Napi::Array list = Napi::Array::New(e, n);
-      for (std::size_t i = 0; i < n; ++i) {
-        list.Set(static_cast<std::uint32_t>(i),
-                 d->statuses()[i] == 0 ? e.Undefined() : Napi::String::New(e, d->messages[i]).As<Napi::Value>());
-      }
-      messages = list;
+void PortSink::OnWakeup(uv_async_t* handle) {
+  auto* sink = static_cast<PortSink*>(handle->data);
+  // Take everything queued so far, then answer it oldest first. A delivery queued after the
+  // exchange signals again, and its own wake-up takes it.
+  Delivery* newest = sink->inbox_.exchange(nullptr, std::memory_order_acquire);
+  Delivery* oldest = nullptr;
+  while (newest != nullptr) {
+    Delivery* next = newest->next;
+    newest->next = oldest;
+    oldest = newest;
+    newest = next;
+  }
+  while (oldest != nullptr) {
+    std::unique_ptr<Delivery> d(oldest);
+    oldest = oldest->next;
+    sink->Delivered(d->count());
+    try {
+      sink->Call(sink->env_, *d);
+    } catch (const Napi::Error& error) {
+      ReportUncaught(sink->env_, error);
+    } catch (...) {  // a stray std::exception (out of memory): this delivery is lost, and counted
+      sink->dropped_.fetch_add(d->count(), std::memory_order_relaxed);
     }
-    Napi::Function(env, callback).Call({tickets, statuses, outputs, messages, tags, Napi::Number::New(e, d->batch_rows)});
-  } catch (const Napi::Error& error) {
-    ReportUncaught(env, error);
   }
 }
 
-void PortSink::Finalize(napi_env, void* finalize_data, void*) {
-  // Runs on the port's thread after Close() or when its environment is torn down.
-  std::unique_ptr<std::shared_ptr<PortSink>> keep(static_cast<std::shared_ptr<PortSink>*>(finalize_data));
-  PortSink& sink = **keep;
-  {
-    std::lock_guard lock(sink.mu_);
-    sink.tsfn_ = nullptr;
+void PortSink::Call(napi_env env, Delivery& d) {
+  Napi::Env e(env);
+  // With C++ exceptions on, a failing N-API call throws; OnWakeup reports it. While the environment
+  // is being torn down even opening a handle scope can fail.
+  Napi::HandleScope scope(e);
+  const std::size_t n = d.count();
+  void* bytes = nullptr;
+  napi_value buffer;
+  check(env, napi_create_arraybuffer(env, d.bytes(), &bytes, &buffer), "creating a delivery buffer");
+  std::memcpy(bytes, d.data(), d.bytes());
+  napi_value args[6];
+  args[0] = view(env, napi_float64_array, n, buffer, Delivery::tickets_offset());
+  args[1] = view(env, napi_int32_array, n, buffer, d.statuses_offset());
+  args[2] = view(env, napi_float32_array, n * output_width_, buffer, d.outputs_offset());
+  args[3] = e.Undefined();
+  if (!d.messages.empty()) {
+    Napi::Array list = Napi::Array::New(e, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      list.Set(static_cast<std::uint32_t>(i),
+               d.statuses()[i] == 0 ? e.Undefined() : Napi::String::New(e, d.messages[i]).As<Napi::Value>());
+    }
+    args[3] = list;
   }
-  if (auto scheduler = sink.scheduler_.lock()) scheduler->close_port(sink.id_);
+  args[4] = view(env, napi_uint32_array, n, buffer, d.tags_offset());
+  args[5] = Napi::Number::New(e, d.batch_rows);
+  napi_value callback;
+  napi_value resource;
+  check(env, napi_get_reference_value(env, callback_, &callback), "reading the port's callback");
+  check(env, napi_get_reference_value(env, resource_, &resource), "reading the port's async resource");
+  // make_callback, as Node does for its own I/O callbacks: async hooks see the call, and promise
+  // reactions (the requests it settles) run when it returns.
+  napi_value result;
+  check(env, napi_make_callback(env, async_context_, resource, callback, 6, args, &result), "calling the port's callback");
 }
 
 void PortSink::Submitted() noexcept {
-  if (outstanding_++ == 0 && !refed_) {
-    std::lock_guard lock(mu_);
-    if (tsfn_ != nullptr && napi_ref_threadsafe_function(env_, tsfn_) == napi_ok) refed_ = true;
+  if (outstanding_++ == 0 && !refed_ && wakeup_ != nullptr) {
+    uv_ref(reinterpret_cast<uv_handle_t*>(wakeup_));
+    refed_ = true;
   }
 }
 
 void PortSink::Delivered(std::size_t count) noexcept {
   outstanding_ = count >= outstanding_ ? 0 : outstanding_ - count;
   if (outstanding_ == 0 && refed_) {
-    std::lock_guard lock(mu_);
-    if (tsfn_ != nullptr) napi_unref_threadsafe_function(env_, tsfn_);
+    if (wakeup_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(wakeup_));
     refed_ = false;
   }
 }
 
 void PortSink::Close() noexcept {
-  std::lock_guard lock(mu_);
-  if (tsfn_ == nullptr) return;
-  napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
-  tsfn_ = nullptr;  // Finalize follows once queued calls have run
+  if (teardown_hook_ != nullptr) {
+    napi_remove_async_cleanup_hook(teardown_hook_);
+    teardown_hook_ = nullptr;
+  }
+  Shut();
+}
+
+void PortSink::OnTeardown(napi_async_cleanup_hook_handle, void* arg) {
+  // The thread is going away before the port was closed: close it in its scheduler too, so that
+  // nothing more is addressed to it. The hook's handle is removed once the uv handle has closed.
+  auto* sink = static_cast<PortSink*>(arg);
+  if (auto scheduler = sink->scheduler_.lock()) scheduler->close_port(sink->id_);
+  sink->Shut();
+}
+
+void PortSink::Shut() noexcept {
+  uv_async_t* handle = nullptr;
+  {
+    std::unique_lock lock(gate_);
+    handle = wakeup_;
+    wakeup_ = nullptr;
+  }
+  if (handle != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(handle), &PortSink::OnHandleClosed);
+}
+
+void PortSink::OnHandleClosed(uv_handle_t* handle) {
+  auto* sink = static_cast<PortSink*>(handle->data);
+  delete reinterpret_cast<uv_async_t*>(handle);
+  sink->DropQueued();
+  napi_env env = sink->env_;
+  if (sink->async_context_ != nullptr) napi_async_destroy(env, sink->async_context_);
+  if (sink->callback_ != nullptr) napi_delete_reference(env, sink->callback_);
+  if (sink->resource_ != nullptr) napi_delete_reference(env, sink->resource_);
+  sink->async_context_ = nullptr;
+  sink->callback_ = nullptr;
+  sink->resource_ = nullptr;
+  // Teardown closed us: tell Node this port's cleanup is done.
+  if (sink->teardown_hook_ != nullptr) {
+    napi_remove_async_cleanup_hook(sink->teardown_hook_);
+    sink->teardown_hook_ = nullptr;
+  }
+  std::shared_ptr<PortSink> last = std::move(sink->keep_alive_);  // may free the sink: nothing after
+}
+
+void PortSink::DropQueued() noexcept {
+  Delivery* d = inbox_.exchange(nullptr, std::memory_order_acquire);
+  while (d != nullptr) {
+    std::unique_ptr<Delivery> gone(d);
+    dropped_.fetch_add(d->count(), std::memory_order_relaxed);
+    d = d->next;
+  }
 }
 
 struct SealedNotifier::Handle {

@@ -584,26 +584,50 @@ void Scheduler::wake_timer(std::uint64_t due) noexcept {
   } catch (...) {  // std::mutex::lock failing: the timer still wakes at its own target
     return;
   }
+  counters_.timer_wakeups.fetch_add(1, std::memory_order_relaxed);
   timer_cv_.notify_one();
+}
+
+// Below this queue delay the timer does not linger: looking again that often would keep a core busy.
+constexpr std::uint64_t kMinLingerStepUs = 100;
+
+std::uint64_t Scheduler::timer_sleep_until(std::uint64_t next, std::uint64_t now, std::uint32_t& idle_looks) const noexcept {
+  if (next != kNever) {
+    idle_looks = 0;  // a batch is open: the stream is alive
+    return next;
+  }
+  const std::uint64_t step = queue_delay_us();
+  if (idle_looks >= config_.timer_linger_looks || step < kMinLingerStepUs) return kNever;
+  ++idle_looks;
+  // A producer opening a batch from now on wants a look by its own now + queue delay, which is no
+  // earlier than this: it finds timer_next_ in time and wakes nobody (wake_timer()).
+  return now + step;
 }
 
 void Scheduler::timer_main() {
   std::unique_lock lock(timer_mu_);
+  // Starts asleep: nothing has been open yet, so there is nothing to linger after.
+  std::uint32_t idle_looks = config_.timer_linger_looks;
   while (!timer_stop_) {
     timer_kick_ = false;
     timer_next_.store(kScanning, std::memory_order_seq_cst);
     lock.unlock();
-    const std::uint64_t next = tick();
+    const std::uint64_t found = tick();
     lock.lock();
     if (timer_stop_) break;
-    if (timer_kick_) continue;  // something changed while we scanned
+    if (timer_kick_) {  // something changed while we scanned
+      idle_looks = 0;
+      continue;
+    }
+    const std::uint64_t now = clock_->now_us();
+    const std::uint64_t next = timer_sleep_until(found, now, idle_looks);
     timer_next_.store(next, std::memory_order_seq_cst);
     auto woken = [this] { return timer_kick_ || timer_stop_; };
     if (next == kNever) {
       timer_cv_.wait(lock, woken);
-    } else {
-      const std::uint64_t now = clock_->now_us();
-      if (next > now) timer_cv_.wait_for(lock, std::chrono::microseconds(next - now), woken);
+      idle_looks = 0;  // woken by a producer: a batch just opened
+    } else if (next > now) {
+      timer_cv_.wait_for(lock, std::chrono::microseconds(next - now), woken);
     }
   }
 }
@@ -647,6 +671,7 @@ SchedulerStats Scheduler::stats() const noexcept {
                 s.rejected_invalid;
   s.estimated_exec_us = exec_estimate_.value();
   s.queue_delay_us = queue_delay_us();
+  s.timer_wakeups = get(counters_.timer_wakeups);
   return s;
 }
 

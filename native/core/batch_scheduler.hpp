@@ -85,6 +85,11 @@ struct SchedulerConfig {
   std::uint32_t max_ports = 1024;        // ports open at once
   std::shared_ptr<const Clock> clock;    // null: SteadyClock
   bool timer_thread = true;              // false: nothing seals on time unless tick() is called
+  // After the timer sealed a batch, it keeps looking again every queue delay this many times before
+  // it sleeps until a producer wakes it. While it looks, a producer that opens a batch finds it due
+  // to look in time and wakes nobody: a steady stream costs its producers no cross-thread wake-up
+  // per batch. 0: never linger (every first request of a batch wakes the timer).
+  std::uint32_t timer_linger_looks = 8;
   // Called (on whichever thread sealed it: a producer, the timer, close()) each time a batch becomes
   // ready to take. Must be cheap and must not throw; must not call close().
   std::function<void()> on_sealed;
@@ -137,6 +142,7 @@ struct SchedulerStats {
   std::uint64_t void_rows = 0;
   double estimated_exec_us = 0;
   std::uint64_t queue_delay_us = 0;  // current (adaptive) queue delay
+  std::uint64_t timer_wakeups = 0;   // times a producer had to wake the timer thread
 };
 
 class Scheduler {
@@ -228,6 +234,9 @@ class Scheduler {
   std::uint64_t depth(std::uint32_t level) const noexcept;  // requests queued and not taken, about
   void wake_timer(std::uint64_t due) noexcept;
   void timer_main();
+  // How long the timer may sleep after a scan that found `next` (kNever: nothing open), given how
+  // many scans in a row found nothing; updates that count. See SchedulerConfig::timer_linger_looks.
+  std::uint64_t timer_sleep_until(std::uint64_t next, std::uint64_t now, std::uint32_t& idle_looks) const noexcept;
 
   const SchedulerConfig config_;
   const std::shared_ptr<const Clock> clock_;
@@ -250,7 +259,8 @@ class Scheduler {
   struct Counters {
     std::atomic<std::uint64_t> rejected_queue_full{0}, rejected_deadline_unmeetable{0}, rejected_closed{0},
         rejected_invalid{0}, deadline_exceeded{0}, failed_rows{0}, batches_executed{0}, rows_executed{0},
-        rows_taken{0}, queue_time_us_sum{0}, exec_time_us_sum{0}, completions_dropped{0}, void_rows{0};
+        rows_taken{0}, queue_time_us_sum{0}, exec_time_us_sum{0}, completions_dropped{0}, void_rows{0},
+        timer_wakeups{0};
   };
   alignas(kCacheLine) Counters counters_;
 

@@ -308,6 +308,46 @@ TEST(BatchScheduler, TimerThreadSealsALoneRequest) {
   EXPECT_EQ(sealed.load(), 1);
 }
 
+// Requests one at a time, each after the last was answered, on the real timer thread; returns how
+// many times a producer had to wake the timer.
+std::uint64_t timer_wakeups_for_requests_one_after_another(std::uint32_t linger_looks, int requests) {
+  SchedulerConfig c;
+  c.max_batch_size = 64;
+  c.max_queue_delay_microseconds = 20'000;
+  c.input_width = 3;
+  c.output_width = 2;
+  c.slab_count = 4;
+  c.timer_linger_looks = linger_looks;
+  Inbox inbox;
+  Scheduler s(c);
+  const auto port = *s.open_port(inbox.deliver(2));
+  std::atomic<bool> stop{false};
+  std::thread executor([&] {
+    while (!stop.load()) {
+      if (run_ready(s) == 0) std::this_thread::yield();
+    }
+  });
+  for (int i = 0; i < requests; ++i) {
+    auto r = s.submit(row_of(static_cast<float>(i)).data(), {.port = port});
+    EXPECT_TRUE(r.accepted());
+    EXPECT_TRUE(inbox.wait_for(static_cast<std::size_t>(i) + 1)) << "never sealed";
+    EXPECT_EQ(inbox.of(r.ticket).at(0).output, expected_output(row_of(static_cast<float>(i))));
+  }
+  stop = true;
+  executor.join();
+  EXPECT_EQ(s.stats().batches_executed, static_cast<std::uint64_t>(requests));
+  return s.stats().timer_wakeups;
+}
+
+TEST(BatchScheduler, AfterASealTheTimerLooksAgainSoTheNextBatchWakesNobody) {
+  // Lingering for 1000 looks of 20 ms: every later batch opens while the timer is due to look
+  // within the queue delay anyway. Only the first request wakes it; a producer that happens to open
+  // a batch while the timer is mid-scan wakes it too, hence the allowance of one.
+  EXPECT_LE(timer_wakeups_for_requests_one_after_another(1000, 5), 2u);
+  // Without lingering, each batch's first request wakes the timer.
+  EXPECT_EQ(timer_wakeups_for_requests_one_after_another(0, 5), 5u);
+}
+
 TEST(BatchScheduler, HigherPriorityIsTakenFirst) {
   auto clock = std::make_shared<ManualClock>();
   SchedulerConfig c = manual_config(clock);
