@@ -26,8 +26,8 @@ struct EnvData {
   Napi::FunctionReference constructor;
   std::vector<std::shared_ptr<PortSink>> ports;
 
-  // When the thread goes away, its ports' TSFNs are finalized by Node's own teardown, and
-  // PortSink::Finalize closes each port in its scheduler; nothing more to do here.
+  // When the thread goes away, each port's async cleanup hook (PortSink::OnTeardown) closes it in its
+  // scheduler and closes its wake-up handle; nothing more to do here.
 
   PortSink* find(const sched::Scheduler* scheduler, std::uint64_t id) const noexcept {
     for (const auto& sink : ports) {

@@ -591,14 +591,20 @@ void Scheduler::wake_timer(std::uint64_t due) noexcept {
 // Below this queue delay the timer does not linger: looking again that often would keep a core busy.
 constexpr std::uint64_t kMinLingerStepUs = 100;
 
-std::uint64_t Scheduler::timer_sleep_until(std::uint64_t next, std::uint64_t now, std::uint32_t& idle_looks) const noexcept {
-  if (next != kNever) {
-    idle_looks = 0;  // a batch is open: the stream is alive
+std::uint64_t Scheduler::timer_sleep_until(std::uint64_t next, std::uint64_t now, TimerLinger& linger) const noexcept {
+  const std::uint64_t step = queue_delay_us();
+  if (next != kNever) {  // a batch is open: the stream is alive
+    linger.idle_looks = 0;
+    linger.last_open_us = now;
     return next;
   }
-  const std::uint64_t step = queue_delay_us();
-  if (idle_looks >= config_.timer_linger_looks || step < kMinLingerStepUs) return kNever;
-  ++idle_looks;
+  if (!linger.on || linger.idle_looks >= config_.timer_linger_looks || step < kMinLingerStepUs) {
+    // A stream sparser than the window, or none: looking again would cost this thread a wake-up per
+    // look (tens of µs on a VM) to save a producer one wake-up per batch. Sleep until woken.
+    linger.on = false;
+    return kNever;
+  }
+  ++linger.idle_looks;
   // A producer opening a batch from now on wants a look by its own now + queue delay, which is no
   // earlier than this: it finds timer_next_ in time and wakes nobody (wake_timer()).
   return now + step;
@@ -606,8 +612,7 @@ std::uint64_t Scheduler::timer_sleep_until(std::uint64_t next, std::uint64_t now
 
 void Scheduler::timer_main() {
   std::unique_lock lock(timer_mu_);
-  // Starts asleep: nothing has been open yet, so there is nothing to linger after.
-  std::uint32_t idle_looks = config_.timer_linger_looks;
+  TimerLinger linger;
   while (!timer_stop_) {
     timer_kick_ = false;
     timer_next_.store(kScanning, std::memory_order_seq_cst);
@@ -615,17 +620,19 @@ void Scheduler::timer_main() {
     const std::uint64_t found = tick();
     lock.lock();
     if (timer_stop_) break;
-    if (timer_kick_) {  // something changed while we scanned
-      idle_looks = 0;
-      continue;
-    }
+    if (timer_kick_) continue;  // something changed while we scanned
     const std::uint64_t now = clock_->now_us();
-    const std::uint64_t next = timer_sleep_until(found, now, idle_looks);
+    const std::uint64_t next = timer_sleep_until(found, now, linger);
     timer_next_.store(next, std::memory_order_seq_cst);
     auto woken = [this] { return timer_kick_ || timer_stop_; };
     if (next == kNever) {
       timer_cv_.wait(lock, woken);
-      idle_looks = 0;  // woken by a producer: a batch just opened
+      // Woken by a producer that opened a batch. Linger after it only if it came within the window
+      // of the last batch seen: a stream dense enough that lingering finds the next batch.
+      const std::uint64_t woke = clock_->now_us();
+      const std::uint64_t window = queue_delay_us() * config_.timer_linger_looks;
+      linger.on = linger.last_open_us != 0 && woke - linger.last_open_us <= window;
+      linger.idle_looks = 0;
     } else if (next > now) {
       timer_cv_.wait_for(lock, std::chrono::microseconds(next - now), woken);
     }

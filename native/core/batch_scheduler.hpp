@@ -85,11 +85,12 @@ struct SchedulerConfig {
   std::uint32_t max_ports = 1024;        // ports open at once
   std::shared_ptr<const Clock> clock;    // null: SteadyClock
   bool timer_thread = true;              // false: nothing seals on time unless tick() is called
-  // After the timer sealed a batch, it keeps looking again every queue delay this many times before
-  // it sleeps until a producer wakes it. While it looks, a producer that opens a batch finds it due
-  // to look in time and wakes nobody: a steady stream costs its producers no cross-thread wake-up
-  // per batch. 0: never linger (every first request of a batch wakes the timer).
-  std::uint32_t timer_linger_looks = 8;
+  // In a dense stream (a batch opened within this many queue delays of the last one), the timer,
+  // after a seal, looks again every queue delay up to this many times before it sleeps until a
+  // producer wakes it. While it looks, a producer that opens a batch finds it due to look in time
+  // and wakes nobody: a steady stream costs its producers no cross-thread wake-up per batch, and a
+  // sparse one costs the timer no idle looks. 0: never linger (every batch's first request wakes it).
+  std::uint32_t timer_linger_looks = 4;
   // Called (on whichever thread sealed it: a producer, the timer, close()) each time a batch becomes
   // ready to take. Must be cheap and must not throw; must not call close().
   std::function<void()> on_sealed;
@@ -234,9 +235,14 @@ class Scheduler {
   std::uint64_t depth(std::uint32_t level) const noexcept;  // requests queued and not taken, about
   void wake_timer(std::uint64_t due) noexcept;
   void timer_main();
-  // How long the timer may sleep after a scan that found `next` (kNever: nothing open), given how
-  // many scans in a row found nothing; updates that count. See SchedulerConfig::timer_linger_looks.
-  std::uint64_t timer_sleep_until(std::uint64_t next, std::uint64_t now, std::uint32_t& idle_looks) const noexcept;
+  // The timer thread's own record of the stream (SchedulerConfig::timer_linger_looks).
+  struct TimerLinger {
+    bool on = false;               // looking again after seals: the stream is dense enough
+    std::uint32_t idle_looks = 0;  // looks in a row that found nothing open
+    std::uint64_t last_open_us = 0;  // when a scan last found a batch open
+  };
+  // How long the timer may sleep after a scan that found `next` (kNever: nothing open) at `now`.
+  std::uint64_t timer_sleep_until(std::uint64_t next, std::uint64_t now, TimerLinger& linger) const noexcept;
 
   const SchedulerConfig config_;
   const std::shared_ptr<const Clock> clock_;
