@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseEmbeddedArgs, runEmbeddedBench } from './embedded';
+import { hostCostMarkdown, parseHostCostArgs, runHostCostBench } from './host-cost';
 import { embeddedMarkdown } from './embedded-report';
 import { preprocessMarkdown, runPreprocessBench } from './preprocess';
 import { parseTritonArgs, runTritonBench } from './triton';
@@ -26,6 +27,10 @@ const SCENARIOS: Record<string, (args: string[], command: string) => Promise<Out
   embedded: async (args, command) => {
     const result = await runEmbeddedBench(parseEmbeddedArgs(args));
     return { result, markdown: embeddedMarkdown(result, command) };
+  },
+  'host-cost': async (args, command) => {
+    const result = await runHostCostBench(parseHostCostArgs(args));
+    return { result, markdown: hostCostMarkdown(result, command) };
   },
   triton: async (args, command) => {
     const result = await runTritonBench(parseTritonArgs(args.filter((a) => a.startsWith('--'))));

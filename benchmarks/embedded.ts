@@ -124,8 +124,8 @@ function runMode(mode: EmbeddedModeName, s: EmbeddedSettings, cpus?: string): Pr
     ...(cpus !== undefined ? { cpus } : {}),
     threads: s.piscinaThreads,
     sloP99Ms: s.sloP99Ms,
-    // The baseline cannot fail a rate that matters; it only runs the ladder, for subtraction.
-    plan: mode === 'baseline' ? { ladder: s.ladder, bisections: 0, maxRate: 0 } : { ladder: s.ladder, bisections: s.bisections, maxRate: s.maxRate },
+    // The baseline only runs the ladder, all of it, for subtraction.
+    plan: mode === 'baseline' ? { ladder: s.ladder, bisections: 0, maxRate: 0, wholeLadder: true } : { ladder: s.ladder, bisections: s.bisections, maxRate: s.maxRate },
     step: stepOptions(s),
     warmRequests: s.warmRequests,
     confirmFailures: s.confirmFailures,

@@ -12,6 +12,11 @@ export interface RatePlan {
   bisections: number;
   /** Doubling stops above this rate. */
   maxRate: number;
+  /**
+   * Run every ladder rate even after one fails: for a reference mode (the generator alone), whose
+   * figures at every rate are subtracted from the others'; a noisy moment must not cost them those.
+   */
+  wholeLadder?: boolean;
 }
 
 export type Phase = 'ladder' | 'search';
@@ -40,7 +45,7 @@ export async function searchRates<R>(
     return passes(r);
   };
   for (const rate of plan.ladder) {
-    if (!(await step(rate, 'ladder'))) break;
+    if (!(await step(rate, 'ladder')) && !plan.wholeLadder) break;
   }
   for (let rate = lo * 2; hi === undefined && lo > 0 && rate <= plan.maxRate; rate *= 2) await step(rate, 'search');
   for (let i = 0; i < plan.bisections && hi !== undefined; i++) {
