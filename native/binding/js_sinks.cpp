@@ -157,6 +157,13 @@ void PortSink::OnWakeup(uv_async_t* handle) {
     std::unique_ptr<Delivery> d(oldest);
     oldest = oldest->next;
     sink->Delivered(d->count());
+    // One handle scope per delivery, around the report of a throwing callback too (reading the
+    // error's value makes a handle). While the environment is torn down even this can fail.
+    napi_handle_scope scope = nullptr;
+    if (napi_open_handle_scope(sink->env_, &scope) != napi_ok) {
+      sink->dropped_.fetch_add(d->count(), std::memory_order_relaxed);
+      continue;
+    }
     try {
       sink->Call(sink->env_, *d);
     } catch (const Napi::Error& error) {
@@ -164,14 +171,14 @@ void PortSink::OnWakeup(uv_async_t* handle) {
     } catch (...) {  // a stray std::exception (out of memory): this delivery is lost, and counted
       sink->dropped_.fetch_add(d->count(), std::memory_order_relaxed);
     }
+    napi_close_handle_scope(sink->env_, scope);
   }
 }
 
 void PortSink::Call(napi_env env, Delivery& d) {
   Napi::Env e(env);
-  // With C++ exceptions on, a failing N-API call throws; OnWakeup reports it. While the environment
-  // is being torn down even opening a handle scope can fail.
-  Napi::HandleScope scope(e);
+  // Runs inside OnWakeup's handle scope. With C++ exceptions on, a failing N-API call throws, and
+  // OnWakeup reports it.
   const std::size_t n = d.count();
   void* bytes = nullptr;
   napi_value buffer;
@@ -196,10 +203,10 @@ void PortSink::Call(napi_env env, Delivery& d) {
   napi_value resource;
   check(env, napi_get_reference_value(env, callback_, &callback), "reading the port's callback");
   check(env, napi_get_reference_value(env, resource_, &resource), "reading the port's async resource");
-  // make_callback, as Node does for its own I/O callbacks: async hooks see the call, and promise
-  // reactions (the requests it settles) run when it returns.
-  napi_value result;
-  check(env, napi_make_callback(env, async_context_, resource, callback, 6, args, &result), "calling the port's callback");
+  // MakeCallback, as Node does for its own I/O callbacks: async hooks see the call, and promise
+  // reactions (the requests it settles) run when it returns. If the callback throws, this throws a
+  // Napi::Error holding that very exception.
+  Napi::Function(env, callback).MakeCallback(resource, 6, args, async_context_);
 }
 
 void PortSink::Submitted() noexcept {

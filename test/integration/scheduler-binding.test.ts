@@ -3,7 +3,9 @@
 // hand on this thread (take, complete), so nothing depends on timing.
 
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { type NativeBatchScheduler, SubmitRejection, batchSchedulerClass, nativeAddon } from '../../src/native/addon';
 
@@ -54,6 +56,34 @@ describe('native scheduler binding', () => {
     await done;
     for (const [ticket, tag] of tagOf) assert.equal(answers.get(ticket)?.tag, tag);
     s.close();
+  });
+
+  it('a port callback that throws is reported as an uncaught exception, with its own error, and the next delivery still arrives', () => {
+    // In a child process: the exception reaches process 'uncaughtException', as any callback's does.
+    const addon = path.join(__dirname, '..', '..', 'src', 'native', 'addon');
+    const script = `
+      const { batchSchedulerClass } = require(${JSON.stringify(addon)});
+      const s = new (batchSchedulerClass())({ name: 'throwing-port', maxBatchSize: 4, maxQueueDelayMicroseconds: 60000000,
+        preferredBatchSize: [], priorityLevels: 1, defaultPriorityLevel: 1, timeoutAction: 'reject', defaultTimeoutMicroseconds: 0,
+        allowTimeoutOverride: false, maxQueueSize: 100, slabCount: 4, inputWidth: 1, outputWidth: 1, plan: undefined });
+      process.on('uncaughtException', (err) => console.log('uncaught: ' + err.message));
+      let calls = 0;
+      const port = s.openPort((tickets, statuses, outputs) => {
+        calls++;
+        if (calls === 1) throw new Error('the callback failed on purpose');
+        console.log('delivered: ' + outputs[0]);
+        s.close();
+      });
+      for (const x of [1, 2]) {
+        s.submit(new Float32Array([x]), 0, port, 0, 0);
+        s.flush();
+        const batch = s.take();
+        s.outputView(batch).set([x * 10]);
+        s.complete(batch);
+      }`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(child.stdout.trim().split('\n'), ['uncaught: the callback failed on purpose', 'delivered: 20']);
   });
 
   it('stopAdmission refuses later submits as closed and still runs and answers what it admitted', () => {
