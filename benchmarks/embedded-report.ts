@@ -3,7 +3,7 @@
 import { coreScalingMarkdown } from './core-scaling';
 import type { EmbeddedResult } from './embedded';
 import type { ModeReport, StepReport } from './modes/protocol';
-import { fmt, fmtRate, ratio } from './report-format';
+import { fmt, fmtRate, ratio, runLines } from './report-format';
 
 export function embeddedMarkdown(result: EmbeddedResult, command: string): string {
   const { machine: m, settings: s, summary } = result;
@@ -12,9 +12,7 @@ export function embeddedMarkdown(result: EmbeddedResult, command: string): strin
   const lines = [
     '# Embedded scoring under open-loop load (fraud model)',
     '',
-    `Command: \`${command}\` (${result.elapsedS} s)`,
-    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; ` +
-      `load average ${m.loadAverage.join(' ')} before, ${result.loadAverageAfter.join(' ')} after.`,
+    ...runLines(command, result.elapsedS, m, result.loadAverageAfter),
     '',
     '> The machine is shared and noisy. Every number is a single run of one step: percentiles are over',
     `> the requests of that step's measured window (${s.durationMs} ms after ${s.warmupMs} ms of warmup), not medians of`,

@@ -13,7 +13,7 @@ import { type MachineInfo, machineInfo } from './machine';
 import type { EmbeddedModeName } from './modes/mode';
 import type { RunnerConfig, StepReport } from './modes/protocol';
 import { runModeProcess } from './modes/spawn-runner';
-import { fmt } from './report-format';
+import { fmt, runLines } from './report-format';
 
 export interface HostCostOptions {
   rates: number[];
@@ -137,9 +137,7 @@ export function hostCostMarkdown(result: HostCostResult, command: string): strin
   return [
     '# Host thread cost per request, interleaved rounds (fraud model)',
     '',
-    `Command: \`${command}\` (${result.elapsedS} s)`,
-    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; ` +
-      `load average ${m.loadAverage.join(' ')} before, ${result.loadAverageAfter.join(' ')} after.`,
+    ...runLines(command, result.elapsedS, m, result.loadAverageAfter),
     '',
     'Each round runs the generator alone, (a) and (c) back to back at each rate, each step in a fresh process',
     '(open loop, 2,000 warm-up requests, 1 s warm-up, 5 s measured). Net figures subtract the generator-only',

@@ -1,6 +1,16 @@
 // Formatting shared by the scenarios' Markdown reports.
 
+import type { MachineInfo } from './machine';
 import type { ModeReport } from './modes/protocol';
+
+/** The two lines every report starts with: the command that made it, and the machine it ran on. */
+export function runLines(command: string, elapsedS: number, m: MachineInfo, loadAverageAfter: readonly number[]): string[] {
+  return [
+    `Command: \`${command}\` (${elapsedS} s)`,
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; ` +
+      `load average ${m.loadAverage.join(' ')} before, ${loadAverageAfter.join(' ')} after.`,
+  ];
+}
 
 /** A mode's highest rate under the objective, with the rate that failed above it. */
 export function fmtRate(r: ModeReport): string {

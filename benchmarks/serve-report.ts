@@ -5,6 +5,7 @@
 import type { ServeResult } from './serve';
 import type { JobReport, StepReport, TritonDelta } from './serve-jobs';
 import type { AutocannonTarget, CapacityTarget } from './serve-summary';
+import { runLines } from './report-format';
 
 const LABEL: Record<string, string> = {
   direct: 'Triton directly',
@@ -21,9 +22,7 @@ export function serveMarkdown(result: ServeResult, command: string): string {
   return [
     '# Serving in front of Triton: direct against through `infergate serve --upstream` (fraud model)',
     '',
-    `Command: \`${command}\` (${result.elapsedS} s)`,
-    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; ` +
-      `load average ${m.loadAverage.join(' ')} before, ${result.loadAverageAfter.join(' ')} after.`,
+    ...runLines(command, result.elapsedS, m, result.loadAverageAfter),
     '',
     `> The machine is shared with other engineers' builds and tests, and its ${m.cpus} cores carry everything here at once:`,
     '> Triton and its Python backend stub, infergate, and the load generator. Absolute latencies move with the other',

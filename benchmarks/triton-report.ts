@@ -3,7 +3,7 @@
 
 import type { TritonModeName } from './modes/mode';
 import type { StepReport } from './modes/protocol';
-import { fmt, fmtRate } from './report-format';
+import { fmt, fmtRate, runLines } from './report-format';
 import { type TritonBenchResult, type TritonModeSummary, median } from './triton';
 
 export function tritonMarkdown(result: TritonBenchResult, command: string): string {
@@ -12,9 +12,7 @@ export function tritonMarkdown(result: TritonBenchResult, command: string): stri
   const lines = [
     '# Forwarding to Triton under open-loop load (fraud model)',
     '',
-    `Command: \`${command}\` (${result.elapsedS} s)`,
-    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; ` +
-      `load average ${m.loadAverage.join(' ')} before, ${result.loadAverageAfter.join(' ')} after.`,
+    ...runLines(command, result.elapsedS, m, result.loadAverageAfter),
     `Server: one local tritonserver ${t.version} at ${t.grpcAddress}, model "${t.model}" on the ${t.backend} backend (onnxruntime inside, ` +
       `${fmt(t.instances)} instance), max_batch_size ${fmt(t.maxBatchSize)}, Triton's dynamic batching with preferred sizes ` +
       `[${t.preferredBatchSize.join(', ')}] and a ${fmt(t.maxQueueDelayMicroseconds)} µs queue delay. It runs on the same ${m.cpus} cores as the client.`,
