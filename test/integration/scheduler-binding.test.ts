@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, it } from 'node:test';
 import { type NativeBatchScheduler, SubmitRejection, batchSchedulerClass, nativeAddon } from '../../src/native/addon';
 
@@ -84,6 +85,40 @@ describe('native scheduler binding', () => {
     const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(child.status, 0, child.stderr);
     assert.deepEqual(child.stdout.trim().split('\n'), ['uncaught: the callback failed on purpose', 'delivered: 20']);
+  });
+
+  it('a thread that goes away with a request outstanding closes its port: the answer is dropped and counted, and other ports still answer', async () => {
+    const s = scheduler(4);
+    const addon = path.join(__dirname, '..', '..', 'src', 'native', 'addon');
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const { batchSchedulerClass } = require(workerData.addon);
+       const s = batchSchedulerClass().attach(workerData.name);
+       const port = s.openPort(() => parentPort.postMessage('answered'));
+       s.submit(new Float32Array([7]), 0, port, 0, 0);
+       parentPort.postMessage('submitted');
+       setInterval(() => {}, 1000); // stays alive until terminated`,
+      { eval: true, workerData: { addon, name: s.name } },
+    );
+    await new Promise<void>((resolve) => worker.on('message', (m) => m === 'submitted' && resolve()));
+    await worker.terminate();
+    // The worker's request is still in the open batch; run it now that its thread is gone.
+    s.flush();
+    const orphan = s.take();
+    assert.equal(s.rows(orphan), 1);
+    s.complete(orphan);
+    assert.equal(s.stats().completionsDropped, 1);
+    // This thread's own port is unaffected.
+    let answered!: (output: number) => void;
+    const answer = new Promise<number>((resolve) => (answered = resolve));
+    const port = s.openPort((_tickets, _statuses, outputs) => answered(outputs[0] as number));
+    s.submit(new Float32Array([3]), 0, port, 0, 0);
+    s.flush();
+    const batch = s.take();
+    s.outputView(batch).set([30]);
+    s.complete(batch);
+    assert.equal(await answer, 30);
+    s.close();
   });
 
   it('stopAdmission refuses later submits as closed and still runs and answers what it admitted', () => {
