@@ -52,13 +52,6 @@ void check(napi_env env, napi_status status, const char* what) {
   if (status != napi_ok) throw Napi::Error::New(env, std::string("BatchScheduler: ") + what + " failed");
 }
 
-// A typed array of `count` elements over `buffer` at `offset`.
-napi_value view(napi_env env, napi_typedarray_type type, std::size_t count, napi_value buffer, std::size_t offset) {
-  napi_value out;
-  check(env, napi_create_typedarray(env, type, count, buffer, offset, &out), "creating a delivery view");
-  return out;
-}
-
 }  // namespace
 
 PortSink::PortSink(napi_env env, std::uint32_t output_width, std::weak_ptr<sched::Scheduler> scheduler)
@@ -157,56 +150,70 @@ void PortSink::OnWakeup(uv_async_t* handle) {
     std::unique_ptr<Delivery> d(oldest);
     oldest = oldest->next;
     sink->Delivered(d->count());
-    // One handle scope per delivery, around the report of a throwing callback too (reading the
-    // error's value makes a handle). While the environment is torn down even this can fail.
+    // One handle scope per delivery. While the environment is torn down even this can fail.
     napi_handle_scope scope = nullptr;
     if (napi_open_handle_scope(sink->env_, &scope) != napi_ok) {
       sink->dropped_.fetch_add(d->count(), std::memory_order_relaxed);
       continue;
     }
-    try {
-      sink->Call(sink->env_, *d);
-    } catch (const Napi::Error& error) {
-      ReportUncaught(sink->env_, error);
-    } catch (...) {  // a stray std::exception (out of memory): this delivery is lost, and counted
-      sink->dropped_.fetch_add(d->count(), std::memory_order_relaxed);
-    }
+    if (!sink->Call(sink->env_, *d)) sink->dropped_.fetch_add(d->count(), std::memory_order_relaxed);
     napi_close_handle_scope(sink->env_, scope);
   }
 }
 
-void PortSink::Call(napi_env env, Delivery& d) {
-  Napi::Env e(env);
-  // Runs inside OnWakeup's handle scope. With C++ exceptions on, a failing N-API call throws, and
-  // OnWakeup reports it.
+// The C API throughout, and no C++ exceptions: this runs from libuv, also while a worker thread is
+// being terminated, when N-API calls fail and node-addon-api, wrapping such a failure in an Error,
+// aborts the process.
+bool PortSink::Call(napi_env env, Delivery& d) noexcept {
   const std::size_t n = d.count();
   void* bytes = nullptr;
   napi_value buffer;
-  check(env, napi_create_arraybuffer(env, d.bytes(), &bytes, &buffer), "creating a delivery buffer");
+  if (napi_create_arraybuffer(env, d.bytes(), &bytes, &buffer) != napi_ok) return false;
   std::memcpy(bytes, d.data(), d.bytes());
   napi_value args[6];
-  args[0] = view(env, napi_float64_array, n, buffer, Delivery::tickets_offset());
-  args[1] = view(env, napi_int32_array, n, buffer, d.statuses_offset());
-  args[2] = view(env, napi_float32_array, n * output_width_, buffer, d.outputs_offset());
-  args[3] = e.Undefined();
-  if (!d.messages.empty()) {
-    Napi::Array list = Napi::Array::New(e, n);
-    for (std::size_t i = 0; i < n; ++i) {
-      list.Set(static_cast<std::uint32_t>(i),
-               d.statuses()[i] == 0 ? e.Undefined() : Napi::String::New(e, d.messages[i]).As<Napi::Value>());
-    }
-    args[3] = list;
+  auto view = [&](napi_typedarray_type type, std::size_t count, std::size_t offset, napi_value* out) {
+    return napi_create_typedarray(env, type, count, buffer, offset, out) == napi_ok;
+  };
+  if (!view(napi_float64_array, n, Delivery::tickets_offset(), &args[0]) ||
+      !view(napi_int32_array, n, d.statuses_offset(), &args[1]) ||
+      !view(napi_float32_array, n * output_width_, d.outputs_offset(), &args[2]) ||
+      !view(napi_uint32_array, n, d.tags_offset(), &args[4]) || napi_get_undefined(env, &args[3]) != napi_ok ||
+      napi_create_double(env, d.batch_rows, &args[5]) != napi_ok) {
+    return false;
   }
-  args[4] = view(env, napi_uint32_array, n, buffer, d.tags_offset());
-  args[5] = Napi::Number::New(e, d.batch_rows);
+  if (!d.messages.empty()) {
+    if (napi_create_array_with_length(env, n, &args[3]) != napi_ok) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (d.statuses()[i] == 0) continue;
+      napi_value message;
+      if (napi_create_string_utf8(env, d.messages[i].data(), d.messages[i].size(), &message) != napi_ok ||
+          napi_set_element(env, args[3], static_cast<std::uint32_t>(i), message) != napi_ok) {
+        return false;
+      }
+    }
+  }
   napi_value callback;
   napi_value resource;
-  check(env, napi_get_reference_value(env, callback_, &callback), "reading the port's callback");
-  check(env, napi_get_reference_value(env, resource_, &resource), "reading the port's async resource");
-  // MakeCallback, as Node does for its own I/O callbacks: async hooks see the call, and promise
-  // reactions (the requests it settles) run when it returns. If the callback throws, this throws a
-  // Napi::Error holding that very exception.
-  Napi::Function(env, callback).MakeCallback(resource, 6, args, async_context_);
+  if (napi_get_reference_value(env, callback_, &callback) != napi_ok ||
+      napi_get_reference_value(env, resource_, &resource) != napi_ok) {
+    return false;
+  }
+  // make_callback, as Node does for its own I/O callbacks: async hooks see the call, and promise
+  // reactions (the requests it settles) run when it returns.
+  napi_value result;
+  const napi_status status = napi_make_callback(env, async_context_, resource, callback, 6, args, &result);
+  if (status != napi_pending_exception) return status == napi_ok;
+  // Either the callback threw, and its exception is pending, or the environment can no longer run
+  // JS and nothing ran. Report the first as Node reports any callback's uncaught exception. (The
+  // callback is the batcher client's own, which throws nothing but an Error.)
+  napi_value error = nullptr;
+  napi_valuetype type = napi_undefined;
+  if (napi_get_and_clear_last_exception(env, &error) != napi_ok || error == nullptr ||
+      napi_typeof(env, error, &type) != napi_ok || type == napi_undefined) {
+    return false;
+  }
+  napi_fatal_exception(env, error);
+  return true;
 }
 
 void PortSink::Submitted() noexcept {

@@ -64,7 +64,7 @@ class PortSink : public std::enable_shared_from_this<PortSink> {
   static void OnWakeup(uv_async_t* handle);
   static void OnHandleClosed(uv_handle_t* handle);
   static void OnTeardown(napi_async_cleanup_hook_handle hook, void* arg);
-  void Call(napi_env env, Delivery& d);  // JS thread: one delivery to the callback
+  bool Call(napi_env env, Delivery& d) noexcept;  // JS thread: one delivery to the callback; false: dropped
   void Shut() noexcept;                  // JS thread: refuse deliveries and close the handle
   void DropQueued() noexcept;            // frees what the inbox still holds, counted as dropped
 
