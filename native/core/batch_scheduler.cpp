@@ -128,10 +128,11 @@ Scheduler::~Scheduler() { close(); }
 
 std::uint64_t Scheduler::depth(std::uint32_t level_index) const noexcept {
   const Level& level = *levels_[level_index];
-  std::uint64_t rows = level.sealed_rows.load(std::memory_order_relaxed);
-  const std::uint32_t index = level.open.load(std::memory_order_acquire);
+  // seq_cst: pairs with the claim in submit_impl() (see there).
+  std::uint64_t rows = level.sealed_rows.load(std::memory_order_seq_cst);
+  const std::uint32_t index = level.open.load(std::memory_order_seq_cst);
   if (index != kNoSlab) {
-    const std::uint64_t state = arena_.slab(index).state.load(std::memory_order_relaxed);
+    const std::uint64_t state = arena_.slab(index).state.load(std::memory_order_seq_cst);
     if (!is_sealed(state)) rows += std::min(claims_of(state), config_.max_batch_size);  // sealed: counted above
   }
   return rows;
@@ -191,8 +192,8 @@ SubmitResult Scheduler::submit_impl(const Request& request, WriteRow&& write_row
     if (index != kNoSlab) {
       Slab& slab = arena_.slab(index);
       // The claim. acquire: pairs with the installer's release store of state 0, so the slab's
-      // fields (level, sequence) are this incarnation's.
-      const std::uint64_t state = slab.state.fetch_add(1, std::memory_order_acq_rel);
+      // fields (level, sequence) are this incarnation's. seq_cst: see the admission check below.
+      const std::uint64_t state = slab.state.fetch_add(1, std::memory_order_seq_cst);
       const std::uint32_t row = claims_of(state);
       if (!is_sealed(state) && row < max_rows) {
         // The claim that reaches the seal size seals at once, before writing, so later producers
@@ -208,6 +209,17 @@ SubmitResult Scheduler::submit_impl(const Request& request, WriteRow&& write_row
           publish_row(index);
           if (install(level_index, index, now) == Install::closed) return reject(Rejection::closed);
           continue;
+        }
+
+        // Admission stopped between the check at the top and this claim. A retiring version may
+        // already have counted what it must answer before it closes, without this row: void it and
+        // refuse the request as closed (never admitted, so the caller can send it elsewhere). The
+        // claim and this load are seq_cst, as are stop_admission()'s store and depth()'s loads:
+        // either the count sees the claim, or the claim sees the flag.
+        if (admission_stopped_.load(std::memory_order_seq_cst)) {
+          write_void_row(index, row);
+          publish_row(index);
+          return reject(Rejection::closed);
         }
 
         const std::uint64_t ticket = slab.sequence.load(std::memory_order_relaxed) * max_rows + row;

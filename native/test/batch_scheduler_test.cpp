@@ -827,6 +827,59 @@ TEST(BatchScheduler, CloseWhileProducersRunAnswersEveryAcceptedTicket) {
   }
 }
 
+// The retiring sequence against producers on other threads: stop admission, wait until every
+// accepted request is answered, close. A producer that passed the admission check just before the
+// stop must either be counted in `accepted` (and answered before the close) or be refused as closed:
+// no accepted request may be failed by the close.
+TEST(BatchScheduler, StoppingAdmissionUnderConcurrentProducersFailsNoAcceptedRequest) {
+  for (int round = 0; round < 20; ++round) {
+    SchedulerConfig c;
+    c.max_batch_size = 8;
+    c.max_queue_delay_microseconds = 100;
+    c.input_width = 5;
+    c.output_width = 2;
+    c.slab_count = 4;
+    Inbox inbox;
+    Scheduler s(c);
+    const auto port = *s.open_port(inbox.deliver(2));
+    std::atomic<std::uint64_t> accepted{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int p = 0; p < 3; ++p) {
+      threads.emplace_back([&] {
+        std::vector<float> row(5, 1.0f);
+        for (;;) {
+          auto r = s.submit(row.data(), {.port = port});
+          if (r.accepted()) ++accepted;
+          if (r.rejection == Rejection::closed) return;
+        }
+      });
+    }
+    threads.emplace_back([&] {
+      while (!stop.load()) {
+        if (run_ready(s) == 0) std::this_thread::yield();
+      }
+    });
+    while (accepted.load() < 500) std::this_thread::yield();
+    s.stop_admission();
+    // What the retiring side does: flush, and wait until everything accepted is answered.
+    for (;;) {
+      s.flush();
+      const sched::SchedulerStats st = s.stats();
+      if (inbox.size() >= st.accepted) break;
+      std::this_thread::yield();
+    }
+    s.close();
+    stop = true;
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(inbox.size(), accepted.load());
+    for (const auto& [ticket, answers] : inbox.all()) {
+      ASSERT_EQ(answers.size(), 1u) << ticket;
+      ASSERT_EQ(answers[0].status, Status::ok) << "round " << round << ": an accepted request was failed by the close";
+    }
+  }
+}
+
 // Producers that also run batches between submits (as a service thread would), on few slabs and
 // sealing on size only: the busiest reuse of slabs and open slots, where a stale index is most
 // likely. Every accepted ticket must still be answered exactly once.

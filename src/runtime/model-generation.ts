@@ -121,13 +121,23 @@ export class ModelGeneration {
 /** How long a retiring batcher may keep requests of other threads before it is closed anyway. */
 const OTHER_THREADS_DRAIN_MS = 30_000;
 
-/** Resolves once the scheduler has answered every request it accepted (or after the bound above). */
+/**
+ * Resolves once the scheduler has answered every request it accepted (or after the bound above).
+ * The native count of accepted requests is read from counters that a batch moves between (open,
+ * sealed, taken) one after the other, so a read can fall between two of them: the answer must hold
+ * at two reads a poll apart before the batcher may close.
+ */
 async function answeredAll(scheduler: NativeBatchScheduler): Promise<void> {
   const until = Date.now() + OTHER_THREADS_DRAIN_MS;
-  for (;;) {
+  const answered = () => {
     const accepted = scheduler.stats().accepted ?? 0;
     const r = scheduler.requestStatistics();
-    if (r.succeeded + r.failed >= accepted || Date.now() > until) return;
+    return r.succeeded + r.failed >= accepted;
+  };
+  let held = 0;
+  for (;;) {
+    held = answered() ? held + 1 : 0;
+    if (held >= 2 || Date.now() > until) return;
     scheduler.flush();
     await new Promise((resolve) => setTimeout(resolve, 2));
   }

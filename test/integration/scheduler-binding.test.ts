@@ -121,6 +121,35 @@ describe('native scheduler binding', () => {
     s.close();
   });
 
+  it('threads terminated while their answers are being delivered never take the process down', async () => {
+    // Each round: a worker submits a batch's worth of requests; this thread runs them and terminates
+    // the worker at once, so that the worker's wake-up for its answers races its own teardown.
+    const s = scheduler(64);
+    const addon = path.join(__dirname, '..', '..', 'src', 'native', 'addon');
+    let answeredOrDropped = 0;
+    for (let round = 0; round < 30; round++) {
+      const worker = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads');
+         const { batchSchedulerClass } = require(workerData.addon);
+         const s = batchSchedulerClass().attach(workerData.name);
+         const port = s.openPort(() => {});
+         for (let i = 0; i < 64; i++) s.submit(new Float32Array([i]), 0, port, 0, 0);
+         parentPort.postMessage('submitted');
+         setInterval(() => {}, 1000);`,
+        { eval: true, workerData: { addon, name: s.name } },
+      );
+      await new Promise<void>((resolve) => worker.on('message', (m) => m === 'submitted' && resolve()));
+      const batch = s.take(); // sealed on size: 64 rows
+      assert.equal(s.rows(batch), 64);
+      s.complete(batch);
+      await worker.terminate();
+      answeredOrDropped += 64;
+    }
+    const stats = s.stats();
+    assert.equal(stats.rowsExecuted, answeredOrDropped);
+    s.close();
+  });
+
   it('stopAdmission refuses later submits as closed and still runs and answers what it admitted', () => {
     const s = scheduler(4);
     let answered = 0;
