@@ -786,42 +786,70 @@ TEST_P(ConcurrentScheduler, EveryTicketAnsweredOnceWithItsOwnOutput) {
 
 INSTANTIATE_TEST_SUITE_P(Consumers, ConcurrentScheduler, ::testing::Values(1, 2));
 
-TEST(BatchScheduler, CloseWhileProducersRunAnswersEveryAcceptedTicket) {
-  SchedulerConfig c;
-  c.max_batch_size = 8;
-  c.max_queue_delay_microseconds = 100;
-  c.input_width = 5;
-  c.output_width = 2;
-  c.slab_count = 4;
-  Inbox inbox;
-  Scheduler s(c);
-  const auto port = *s.open_port(inbox.deliver(2));
-  std::atomic<std::uint64_t> accepted{0};
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (int p = 0; p < 3; ++p) {
-    threads.emplace_back([&] {
-      std::vector<float> row(5, 1.0f);
-      while (!stop.load()) {
-        auto r = s.submit(row.data(), {.port = port});
-        if (r.accepted()) ++accepted;
-        if (r.rejection == Rejection::closed) return;
+// A small scheduler (batches of 8, 100 µs delay, 4 slabs) kept busy: three producers submit until
+// they are refused as closed, and an executor runs whatever is ready until stopped.
+class BusyScheduler {
+ public:
+  BusyScheduler() : s_(config()), port_(*s_.open_port(inbox.deliver(2))) {
+    for (int p = 0; p < 3; ++p) {
+      threads_.emplace_back([this] {
+        std::vector<float> row(5, 1.0f);
+        for (;;) {
+          auto r = s_.submit(row.data(), {.port = port_});
+          if (r.accepted()) ++accepted;
+          if (r.rejection == Rejection::closed) return;
+        }
+      });
+    }
+    threads_.emplace_back([this] {
+      while (!stop_.load()) {
+        if (run_ready(s_) == 0) std::this_thread::yield();
       }
+      run_ready(s_);
     });
   }
-  threads.emplace_back([&] {
-    while (!stop.load()) {
-      if (run_ready(s) == 0) std::this_thread::yield();
-    }
-    run_ready(s);
-  });
-  while (accepted.load() < 2000) std::this_thread::yield();
-  s.close();
-  stop = true;
-  for (auto& t : threads) t.join();
-  EXPECT_TRUE(inbox.wait_for(accepted.load()));
-  EXPECT_EQ(inbox.size(), accepted.load());
-  for (const auto& [ticket, answers] : inbox.all()) {
+  ~BusyScheduler() {
+    s_.close();
+    join();
+  }
+  Scheduler& scheduler() { return s_; }
+  void wait_until_accepted(std::uint64_t n) {
+    while (accepted.load() < n) std::this_thread::yield();
+  }
+  // After close(): stops the executor and waits for every thread.
+  void join() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  Inbox inbox;
+  std::atomic<std::uint64_t> accepted{0};
+
+ private:
+  static SchedulerConfig config() {
+    SchedulerConfig c;
+    c.max_batch_size = 8;
+    c.max_queue_delay_microseconds = 100;
+    c.input_width = 5;
+    c.output_width = 2;
+    c.slab_count = 4;
+    return c;
+  }
+  Scheduler s_;
+  const std::uint64_t port_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+TEST(BatchScheduler, CloseWhileProducersRunAnswersEveryAcceptedTicket) {
+  BusyScheduler busy;
+  busy.wait_until_accepted(2000);
+  busy.scheduler().close();
+  busy.join();
+  EXPECT_TRUE(busy.inbox.wait_for(busy.accepted.load()));
+  EXPECT_EQ(busy.inbox.size(), busy.accepted.load());
+  for (const auto& [ticket, answers] : busy.inbox.all()) {
     ASSERT_EQ(answers.size(), 1u) << ticket;
     EXPECT_TRUE(answers[0].status == Status::ok || answers[0].status == Status::unavailable);
   }
@@ -833,47 +861,20 @@ TEST(BatchScheduler, CloseWhileProducersRunAnswersEveryAcceptedTicket) {
 // no accepted request may be failed by the close.
 TEST(BatchScheduler, StoppingAdmissionUnderConcurrentProducersFailsNoAcceptedRequest) {
   for (int round = 0; round < 20; ++round) {
-    SchedulerConfig c;
-    c.max_batch_size = 8;
-    c.max_queue_delay_microseconds = 100;
-    c.input_width = 5;
-    c.output_width = 2;
-    c.slab_count = 4;
-    Inbox inbox;
-    Scheduler s(c);
-    const auto port = *s.open_port(inbox.deliver(2));
-    std::atomic<std::uint64_t> accepted{0};
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> threads;
-    for (int p = 0; p < 3; ++p) {
-      threads.emplace_back([&] {
-        std::vector<float> row(5, 1.0f);
-        for (;;) {
-          auto r = s.submit(row.data(), {.port = port});
-          if (r.accepted()) ++accepted;
-          if (r.rejection == Rejection::closed) return;
-        }
-      });
-    }
-    threads.emplace_back([&] {
-      while (!stop.load()) {
-        if (run_ready(s) == 0) std::this_thread::yield();
-      }
-    });
-    while (accepted.load() < 500) std::this_thread::yield();
+    BusyScheduler busy;
+    Scheduler& s = busy.scheduler();
+    busy.wait_until_accepted(500);
     s.stop_admission();
     // What the retiring side does: flush, and wait until everything accepted is answered.
     for (;;) {
       s.flush();
-      const sched::SchedulerStats st = s.stats();
-      if (inbox.size() >= st.accepted) break;
+      if (busy.inbox.size() >= s.stats().accepted) break;
       std::this_thread::yield();
     }
     s.close();
-    stop = true;
-    for (auto& t : threads) t.join();
-    EXPECT_EQ(inbox.size(), accepted.load());
-    for (const auto& [ticket, answers] : inbox.all()) {
+    busy.join();
+    EXPECT_EQ(busy.inbox.size(), busy.accepted.load());
+    for (const auto& [ticket, answers] : busy.inbox.all()) {
       ASSERT_EQ(answers.size(), 1u) << ticket;
       ASSERT_EQ(answers[0].status, Status::ok) << "round " << round << ": an accepted request was failed by the close";
     }
