@@ -11,9 +11,11 @@ import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type MachineInfo, machineInfo } from './machine';
 import type { EmbeddedModeName } from './modes/mode';
-import type { RunnerConfig, StepReport } from './modes/protocol';
+import { embeddedSettings } from './embedded';
+import { type RunnerConfig, type StepReport, stepOptions } from './modes/protocol';
 import { runModeProcess } from './modes/spawn-runner';
 import { fmt, runLines } from './report-format';
+import { median } from './triton';
 
 export interface HostCostOptions {
   rates: number[];
@@ -56,21 +58,16 @@ export function parseHostCostArgs(args: readonly string[]): HostCostOptions {
   return { rates, rounds };
 }
 
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return Math.round((s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2) * 10) / 10;
-}
-
+/** One step at `rate`, with the embedded scenario's step settings (warm-up, window, bounds). */
 async function runStep(mode: EmbeddedModeName, rate: number): Promise<StepReport | undefined> {
+  const s = embeddedSettings({ quick: false, threads: os.availableParallelism(), modes: [], cores: [] });
   const config: RunnerConfig<EmbeddedModeName> = {
     mode,
-    threads: os.availableParallelism(),
-    sloP99Ms: 5,
+    threads: s.piscinaThreads,
+    sloP99Ms: s.sloP99Ms,
     plan: { ladder: [rate], bisections: 0, maxRate: 0, wholeLadder: true },
-    step: { warmupMs: 1000, durationMs: 5000, maxOutstanding: 100_000, abortLatencyMs: 1000, drainTimeoutMs: 10_000 },
-    warmRequests: 2000,
+    step: stepOptions(s),
+    warmRequests: s.warmRequests,
     confirmFailures: false,
   };
   const report = await runModeProcess(config);
