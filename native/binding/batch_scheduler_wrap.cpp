@@ -576,6 +576,12 @@ Napi::Value BatchSchedulerWrap::Stats(const Napi::CallbackInfo& info) {
   set("estimatedExecMicroseconds", s.estimated_exec_us);
   set("queueDelayMicroseconds", u(s.queue_delay_us));
   set("timerWakeups", u(s.timer_wakeups));
+  // Answers this thread's open ports could not hand to JS (out of memory, or their thread going away).
+  std::uint64_t dropped = 0;
+  for (const auto& sink : env.GetInstanceData<EnvData>()->ports) {
+    if (sink->scheduler() == shared_->core.get()) dropped += sink->dropped();
+  }
+  set("deliveriesDropped", u(dropped));
   return o;
 }
 

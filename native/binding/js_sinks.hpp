@@ -44,7 +44,6 @@ class PortSink : public std::enable_shared_from_this<PortSink> {
                                           std::weak_ptr<sched::Scheduler> scheduler);
   ~PortSink();
 
-  napi_env env() const noexcept { return env_; }
   std::uint64_t id() const noexcept { return id_; }
   void set_id(std::uint64_t id) noexcept { id_ = id; }
   const sched::Scheduler* scheduler() const noexcept { return scheduler_raw_; }

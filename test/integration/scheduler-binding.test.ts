@@ -108,6 +108,7 @@ describe('native scheduler binding', () => {
     assert.equal(s.rows(orphan), 1);
     s.complete(orphan);
     assert.equal(s.stats().completionsDropped, 1);
+    assert.equal(s.stats().deliveriesDropped, 0, 'nothing reached a port of this thread and was lost there');
     // This thread's own port is unaffected.
     let answered!: (output: number) => void;
     const answer = new Promise<number>((resolve) => (answered = resolve));
