@@ -42,7 +42,7 @@ class BatchSchedulerWrap : public Napi::ObjectWrap<BatchSchedulerWrap> {
 
   Napi::Value OpenPort(const Napi::CallbackInfo& info);
   Napi::Value ClosePort(const Napi::CallbackInfo& info);
-  Napi::Value Submit(const Napi::CallbackInfo& info);
+  static Napi::Value Submit(const Napi::CallbackInfo& info);  // own property of each wrapper
 
   Napi::Value OnSealed(const Napi::CallbackInfo& info);
   Napi::Value SetSealedCallbacks(const Napi::CallbackInfo& info);

@@ -3,6 +3,7 @@
 
 #include <napi.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -11,10 +12,10 @@
 
 namespace infergate::binding {
 
-// One (batch, port) delivery, copied off the batch memory on the executor thread, already laid out
-// as the JS callback's arrays will be: one block holding tickets (float64 x n), tags (uint32 x n),
-// statuses (int32 x n) and outputs (float32 x n x width), so that the JS thread makes one
-// ArrayBuffer with one copy and four views over it. Every section starts 4-byte aligned, tickets at 0.
+// One (batch, port) delivery, copied off the batch memory on the executor thread into one block:
+// tickets (float64 x n), tags (uint32 x n), statuses (int32 x n) and outputs (float32 x n x width),
+// each section 4-byte aligned, tickets at 0. The JS thread copies each section into the port's
+// arrays (PortSink::Staging), which have the same order with room for more rows.
 class Delivery {
  public:
   Delivery(std::size_t count, std::uint32_t width)
@@ -54,14 +55,19 @@ void check(napi_env env, napi_status status, const char* what) {
 
 }  // namespace
 
-PortSink::PortSink(napi_env env, std::uint32_t output_width, std::weak_ptr<sched::Scheduler> scheduler)
-    : env_(env), output_width_(output_width), scheduler_(scheduler), scheduler_raw_(scheduler.lock().get()) {}
+PortSink::PortSink(napi_env env, std::uint32_t output_width, std::uint32_t rows_hint,
+                   std::weak_ptr<sched::Scheduler> scheduler)
+    : env_(env),
+      output_width_(output_width),
+      rows_hint_(rows_hint),
+      scheduler_(scheduler),
+      scheduler_raw_(scheduler.lock().get()) {}
 
 PortSink::~PortSink() { DropQueued(); }
 
 std::shared_ptr<PortSink> PortSink::Create(napi_env env, napi_value callback, std::uint32_t output_width,
-                                           std::weak_ptr<sched::Scheduler> scheduler) {
-  std::shared_ptr<PortSink> sink(new PortSink(env, output_width, std::move(scheduler)));
+                                           std::uint32_t rows_hint, std::weak_ptr<sched::Scheduler> scheduler) {
+  std::shared_ptr<PortSink> sink(new PortSink(env, output_width, rows_hint, std::move(scheduler)));
   uv_loop_s* loop = nullptr;
   check(env, napi_get_uv_event_loop(env, &loop), "finding the thread's event loop");
   napi_value resource;
@@ -166,28 +172,29 @@ void PortSink::OnWakeup(uv_async_t* handle) {
 // aborts the process.
 bool PortSink::Call(napi_env env, Delivery& d) noexcept {
   const std::size_t n = d.count();
-  void* bytes = nullptr;
-  napi_value buffer;
-  if (napi_create_arraybuffer(env, d.bytes(), &bytes, &buffer) != napi_ok) return false;
-  std::memcpy(bytes, d.data(), d.bytes());
-  napi_value args[6];
-  auto view = [&](napi_typedarray_type type, std::size_t count, std::size_t offset, napi_value* out) {
-    return napi_create_typedarray(env, type, count, buffer, offset, out) == napi_ok;
-  };
-  if (!view(napi_float64_array, n, Delivery::tickets_offset(), &args[0]) ||
-      !view(napi_int32_array, n, d.statuses_offset(), &args[1]) ||
-      !view(napi_float32_array, n * output_width_, d.outputs_offset(), &args[2]) ||
-      !view(napi_uint32_array, n, d.tags_offset(), &args[4]) || napi_get_undefined(env, &args[3]) != napi_ok ||
-      napi_create_double(env, d.batch_rows, &args[5]) != napi_ok) {
+  napi_value args[7];  // count, tickets, statuses, outputs, messages, tags, batchRows
+  napi_value views[4];  // tickets, statuses, outputs, tags
+  if (!EnsureStaging(env, n, views)) return false;
+  unsigned char* at = staging_.bytes;
+  std::memcpy(at, d.tickets(), n * sizeof(double));
+  std::memcpy(at + staging_.tags_at, d.tags(), n * sizeof(std::uint32_t));
+  std::memcpy(at + staging_.statuses_at, d.statuses(), n * sizeof(std::int32_t));
+  std::memcpy(at + staging_.outputs_at, d.outputs(), n * output_width_ * sizeof(float));
+  args[1] = views[0];
+  args[2] = views[1];
+  args[3] = views[2];
+  args[5] = views[3];
+  if (napi_create_uint32(env, static_cast<std::uint32_t>(n), &args[0]) != napi_ok ||
+      napi_get_undefined(env, &args[4]) != napi_ok || napi_create_uint32(env, d.batch_rows, &args[6]) != napi_ok) {
     return false;
   }
   if (!d.messages.empty()) {
-    if (napi_create_array_with_length(env, n, &args[3]) != napi_ok) return false;
+    if (napi_create_array_with_length(env, n, &args[4]) != napi_ok) return false;
     for (std::size_t i = 0; i < n; ++i) {
       if (d.statuses()[i] == 0) continue;
       napi_value message;
       if (napi_create_string_utf8(env, d.messages[i].data(), d.messages[i].size(), &message) != napi_ok ||
-          napi_set_element(env, args[3], static_cast<std::uint32_t>(i), message) != napi_ok) {
+          napi_set_element(env, args[4], static_cast<std::uint32_t>(i), message) != napi_ok) {
         return false;
       }
     }
@@ -201,7 +208,7 @@ bool PortSink::Call(napi_env env, Delivery& d) noexcept {
   // make_callback, as Node does for its own I/O callbacks: async hooks see the call, and promise
   // reactions (the requests it settles) run when it returns.
   napi_value result;
-  const napi_status status = napi_make_callback(env, async_context_, resource, callback, 6, args, &result);
+  const napi_status status = napi_make_callback(env, async_context_, resource, callback, 7, args, &result);
   if (status != napi_pending_exception) return status == napi_ok;
   // Either the callback threw, and its exception is pending, or the environment can no longer run
   // JS and nothing ran. Report the first as Node reports any callback's uncaught exception. (The
@@ -214,6 +221,64 @@ bool PortSink::Call(napi_env env, Delivery& d) noexcept {
   }
   napi_fatal_exception(env, error);
   return true;
+}
+
+bool PortSink::EnsureStaging(napi_env env, std::size_t rows, napi_value* views) noexcept {
+  if (staging_.buffer != nullptr && rows <= staging_.capacity) {
+    napi_value buffer;
+    bool detached = true;
+    if (napi_get_reference_value(env, staging_.buffer, &buffer) != napi_ok ||
+        napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok) {
+      return false;
+    }
+    if (!detached) {
+      return napi_get_reference_value(env, staging_.tickets, &views[0]) == napi_ok &&
+             napi_get_reference_value(env, staging_.statuses, &views[1]) == napi_ok &&
+             napi_get_reference_value(env, staging_.outputs, &views[2]) == napi_ok &&
+             napi_get_reference_value(env, staging_.tags, &views[3]) == napi_ok;
+    }
+  }
+  ReleaseStaging();
+  // Start at the expected batch size (at most 64 rows: a wide output of a large batch would make a
+  // big buffer for every port), and grow in doublings to what a delivery needs.
+  std::size_t capacity = std::max<std::size_t>(1, std::min<std::size_t>(rows_hint_, 64));
+  while (capacity < rows) capacity *= 2;
+  const std::size_t row_bytes = sizeof(double) + sizeof(std::uint32_t) + sizeof(std::int32_t) + output_width_ * sizeof(float);
+  void* bytes = nullptr;
+  napi_value buffer;
+  if (napi_create_arraybuffer(env, capacity * row_bytes, &bytes, &buffer) != napi_ok) return false;
+  const std::size_t tags_at = capacity * sizeof(double);  // tickets at 0
+  const std::size_t statuses_at = tags_at + capacity * sizeof(std::uint32_t);
+  const std::size_t outputs_at = statuses_at + capacity * sizeof(std::int32_t);
+  if (napi_create_typedarray(env, napi_float64_array, capacity, buffer, 0, &views[0]) != napi_ok ||
+      napi_create_typedarray(env, napi_int32_array, capacity, buffer, statuses_at, &views[1]) != napi_ok ||
+      napi_create_typedarray(env, napi_float32_array, capacity * output_width_, buffer, outputs_at, &views[2]) != napi_ok ||
+      napi_create_typedarray(env, napi_uint32_array, capacity, buffer, tags_at, &views[3]) != napi_ok) {
+    return false;
+  }
+  if (napi_create_reference(env, buffer, 1, &staging_.buffer) != napi_ok ||
+      napi_create_reference(env, views[0], 1, &staging_.tickets) != napi_ok ||
+      napi_create_reference(env, views[1], 1, &staging_.statuses) != napi_ok ||
+      napi_create_reference(env, views[2], 1, &staging_.outputs) != napi_ok ||
+      napi_create_reference(env, views[3], 1, &staging_.tags) != napi_ok) {
+    ReleaseStaging();
+    return false;
+  }
+  staging_.bytes = static_cast<unsigned char*>(bytes);
+  staging_.capacity = capacity;
+  staging_.tags_at = tags_at;
+  staging_.statuses_at = statuses_at;
+  staging_.outputs_at = outputs_at;
+  return true;
+}
+
+void PortSink::ReleaseStaging() noexcept {
+  for (napi_ref* ref : {&staging_.buffer, &staging_.tickets, &staging_.statuses, &staging_.outputs, &staging_.tags}) {
+    if (*ref != nullptr) napi_delete_reference(env_, *ref);
+    *ref = nullptr;
+  }
+  staging_.bytes = nullptr;
+  staging_.capacity = 0;
 }
 
 void PortSink::Submitted() noexcept {
@@ -265,6 +330,7 @@ void PortSink::OnHandleClosed(uv_handle_t* handle) {
   if (sink->async_context_ != nullptr) napi_async_destroy(env, sink->async_context_);
   if (sink->callback_ != nullptr) napi_delete_reference(env, sink->callback_);
   if (sink->resource_ != nullptr) napi_delete_reference(env, sink->resource_);
+  sink->ReleaseStaging();
   sink->async_context_ = nullptr;
   sink->callback_ = nullptr;
   sink->resource_ = nullptr;

@@ -71,6 +71,8 @@ export class SchedulerClient<T = number> {
   /** Called each time the last outstanding request of this thread is answered. */
   onIdle: (() => void) | undefined;
   private readonly port: number;
+  /** Output floats per row. */
+  private readonly width: number;
   private readonly raw: Float64Array;
   private closed = false;
   /** Deliveries for a ticket this thread no longer waits on (a duplicate, or after close). */
@@ -97,8 +99,9 @@ export class SchedulerClient<T = number> {
     private readonly toResult: (score: number) => T,
   ) {
     this.raw = new Float64Array(encoder.fieldCount);
-    this.port = scheduler.openPort((tickets, statuses, outputs, messages, tags, batchRows) =>
-      this.deliver(tickets, statuses, outputs, messages, tags, batchRows),
+    this.width = scheduler.outputWidth;
+    this.port = scheduler.openPort((count, tickets, statuses, outputs, messages, tags, batchRows) =>
+      this.deliver(count, tickets, statuses, outputs, messages, tags, batchRows),
     );
   }
 
@@ -194,7 +197,9 @@ export class SchedulerClient<T = number> {
     this.waiting = 0;
   }
 
+  /** The port's arrays are refilled by each delivery: everything is read here, before returning. */
   private deliver(
+    count: number,
     tickets: Float64Array,
     statuses: Int32Array,
     outputs: Float32Array,
@@ -202,8 +207,8 @@ export class SchedulerClient<T = number> {
     tags: Uint32Array,
     batchRows: number,
   ): void {
-    const width = tickets.length > 0 ? outputs.length / tickets.length : 0;
-    for (let i = 0; i < tickets.length; i++) {
+    const width = this.width;
+    for (let i = 0; i < count; i++) {
       const slot = tags[i] as number;
       // An answer this thread no longer waits for (a duplicate, or one after close) finds its slot
       // free or holding another request's ticket.

@@ -142,10 +142,18 @@ export const enum SubmitRejection {
 }
 
 /** One (batch, port) delivery: row i of each array is one request's answer. */
+/**
+ * One delivery to a port: the first `count` entries of each array (rows of `outputs`) are its
+ * answers. The arrays are the port's own and are refilled by the next delivery: read them during
+ * the call, and copy what must outlive it.
+ */
 export type PortCallback = (
+  count: number,
   tickets: Float64Array,
   statuses: Int32Array,
+  /** `outputWidth` floats per row; NaN rows for statuses that are not ok. */
   outputs: Float32Array,
+  /** undefined when every status is ok. */
   messages: (string | undefined)[] | undefined,
   /** Each request's `tag`, as passed to submit(). */
   tags: Uint32Array,

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, it } from 'node:test';
-import { type NativeBatchScheduler, SubmitRejection, batchSchedulerClass, nativeAddon } from '../../src/native/addon';
+import { type NativeBatchScheduler, RowStatus, SubmitRejection, batchSchedulerClass, nativeAddon } from '../../src/native/addon';
 
-function scheduler(maxBatchSize: number): NativeBatchScheduler {
+function scheduler(maxBatchSize: number, maxQueueSize = 100): NativeBatchScheduler {
   return new (batchSchedulerClass())({
     name: `binding-test/${randomUUID()}`,
     maxBatchSize,
@@ -21,7 +21,7 @@ function scheduler(maxBatchSize: number): NativeBatchScheduler {
     timeoutAction: 'reject',
     defaultTimeoutMicroseconds: 0,
     allowTimeoutOverride: false,
-    maxQueueSize: 100,
+    maxQueueSize,
     slabCount: 4,
     inputWidth: 1,
     outputWidth: 1,
@@ -35,8 +35,8 @@ describe('native scheduler binding', () => {
     const answers = new Map<number, { tag: number; output: number }>();
     let delivered!: () => void;
     const done = new Promise<void>((resolve) => (delivered = resolve));
-    const port = s.openPort((tickets, _statuses, outputs, _messages, tags) => {
-      for (let i = 0; i < tickets.length; i++) answers.set(tickets[i] as number, { tag: tags[i] as number, output: outputs[i] as number });
+    const port = s.openPort((count, tickets, _statuses, outputs, _messages, tags) => {
+      for (let i = 0; i < count; i++) answers.set(tickets[i] as number, { tag: tags[i] as number, output: outputs[i] as number });
       if (answers.size === 5) delivered();
     });
     const tagOf = new Map<number, number>();
@@ -59,6 +59,95 @@ describe('native scheduler binding', () => {
     s.close();
   });
 
+  it("refills one port's arrays for every delivery, and makes new ones after a callback transfers their buffer away", async () => {
+    const s = scheduler(4);
+    interface Seen {
+      count: number;
+      buffer: ArrayBufferLike;
+      outputs: number[];
+      statuses: number[];
+      messages: (string | undefined)[] | undefined;
+      batchRows: number;
+    }
+    const seen: Seen[] = [];
+    let arrived!: () => void;
+    const port = s.openPort((count, tickets, statuses, outputs, messages, _tags, batchRows) => {
+      seen.push({
+        count,
+        buffer: tickets.buffer,
+        outputs: [...outputs.subarray(0, count)],
+        statuses: [...statuses.subarray(0, count)],
+        messages: messages && [...messages],
+        batchRows,
+      });
+      // The second callback keeps its buffer for itself: the port's arrays lose it (detached).
+      if (seen.length === 2) structuredClone(tickets.buffer, { transfer: [tickets.buffer as ArrayBuffer] });
+      arrived();
+    });
+    const run = async (values: number[], failure?: string): Promise<void> => {
+      const delivered = new Promise<void>((resolve) => (arrived = resolve));
+      for (const v of values) assert.ok(s.submit(new Float32Array([v]), 0, port, 0, 0) >= 0);
+      s.flush();
+      const batch = s.take();
+      if (failure === undefined) {
+        s.outputView(batch).set(s.inputView(batch).map((x) => x * 10));
+        s.complete(batch);
+      } else s.fail(batch, RowStatus.Unavailable, failure);
+      await delivered;
+    };
+    await run([1, 2, 3]);
+    await run([4]);
+    await run([5, 6], 'the executor went away');
+    await run([7]);
+    assert.deepEqual(seen.map((d) => d.count), [3, 1, 2, 1]);
+    assert.deepEqual(seen.map((d) => d.batchRows), [3, 1, 2, 1]);
+    assert.deepEqual(seen[0]?.outputs, [10, 20, 30]);
+    assert.deepEqual(seen[1]?.outputs, [40]);
+    assert.ok(seen[0]?.buffer === seen[1]?.buffer, 'the second delivery reuses the first one\'s buffer');
+    assert.equal(seen[1]?.buffer.byteLength, 0, 'transferred away by the second callback');
+    assert.ok(seen[2]?.buffer !== seen[1]?.buffer, 'a detached buffer is replaced');
+    assert.deepEqual(seen[2]?.statuses, [RowStatus.Unavailable, RowStatus.Unavailable]);
+    assert.ok(seen[2]?.outputs.every(Number.isNaN), 'no score for a failed row');
+    assert.deepEqual(seen[2]?.messages, ['the executor went away', 'the executor went away']);
+    assert.deepEqual(seen[3]?.outputs, [70]);
+    assert.equal(seen[3]?.messages, undefined);
+    assert.equal(s.stats().deliveriesDropped, 0);
+    s.close();
+  });
+
+  it('a scheduler that serves larger batches than it was made for grows its port arrays to them', async () => {
+    // 300 rows in one batch: more than a port's first arrays hold (at most 64 rows).
+    const s = scheduler(300, 300);
+    let got: number[] = [];
+    let arrived!: () => void;
+    const delivered = new Promise<void>((resolve) => (arrived = resolve));
+    const port = s.openPort((count, _tickets, _statuses, outputs) => {
+      got = [...outputs.subarray(0, count)];
+      arrived();
+    });
+    for (let i = 0; i < 300; i++) s.submit(new Float32Array([i]), 0, port, 0, 0);
+    const batch = s.take(); // sealed on size
+    assert.equal(s.rows(batch), 300);
+    s.outputView(batch).set(s.inputView(batch).map((x) => x + 0.5));
+    s.complete(batch);
+    await delivered;
+    assert.deepEqual(got, Array.from({ length: 300 }, (_, i) => i + 0.5));
+    s.close();
+  });
+
+  it('submit is each scheduler object\'s own function: detached from it, it still reaches its scheduler', () => {
+    const s = scheduler(2);
+    const port = s.openPort(() => undefined);
+    const submit = s.submit;
+    assert.ok(Object.prototype.hasOwnProperty.call(s, 'submit'));
+    assert.ok(submit(new Float32Array([1]), 0, port, 0, 0) >= 0);
+    assert.ok(submit(new Float32Array([2]), 0, port, 0, 0) >= 0);
+    assert.equal(s.stats().accepted, 2);
+    assert.throws(() => submit(new Float32Array([1]), 0, port + 1000, 0, 0), /port \d+ is not open on this thread/);
+    s.close();
+    assert.equal(submit(new Float32Array([3]), 0, port, 0, 0), SubmitRejection.Closed);
+  });
+
   it('a port callback that throws is reported as an uncaught exception, with its own error, and the next delivery still arrives', () => {
     // In a child process: the exception reaches process 'uncaughtException', as any callback's does.
     const addon = path.join(__dirname, '..', '..', 'src', 'native', 'addon');
@@ -69,7 +158,7 @@ describe('native scheduler binding', () => {
         allowTimeoutOverride: false, maxQueueSize: 100, slabCount: 4, inputWidth: 1, outputWidth: 1, plan: undefined });
       process.on('uncaughtException', (err) => console.log('uncaught: ' + err.message));
       let calls = 0;
-      const port = s.openPort((tickets, statuses, outputs) => {
+      const port = s.openPort((count, tickets, statuses, outputs) => {
         calls++;
         if (calls === 1) throw new Error('the callback failed on purpose');
         console.log('delivered: ' + outputs[0]);
@@ -112,7 +201,7 @@ describe('native scheduler binding', () => {
     // This thread's own port is unaffected.
     let answered!: (output: number) => void;
     const answer = new Promise<number>((resolve) => (answered = resolve));
-    const port = s.openPort((_tickets, _statuses, outputs) => answered(outputs[0] as number));
+    const port = s.openPort((_count, _tickets, _statuses, outputs) => answered(outputs[0] as number));
     s.submit(new Float32Array([3]), 0, port, 0, 0);
     s.flush();
     const batch = s.take();
@@ -154,7 +243,7 @@ describe('native scheduler binding', () => {
   it('stopAdmission refuses later submits as closed and still runs and answers what it admitted', () => {
     const s = scheduler(4);
     let answered = 0;
-    const port = s.openPort((tickets) => (answered += tickets.length));
+    const port = s.openPort((count) => (answered += count));
     assert.ok(s.submit(new Float32Array([1]), 0, port, 0, 0) >= 0);
     s.stopAdmission();
     assert.equal(s.submit(new Float32Array([2]), 0, port, 0, 0), SubmitRejection.Closed);

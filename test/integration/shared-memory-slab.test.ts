@@ -56,8 +56,8 @@ interface Delivery {
 function openPort(s: NativeBatchScheduler): { port: number; delivered: Promise<Delivery> } {
   let resolve: (d: Delivery) => void = () => undefined;
   const delivered = new Promise<Delivery>((r) => (resolve = r));
-  const callback: PortCallback = (tickets, statuses, outputs) =>
-    resolve({ tickets: [...tickets], statuses: [...statuses], outputs: outputs.slice() });
+  const callback: PortCallback = (count, tickets, statuses, outputs) =>
+    resolve({ tickets: [...tickets.subarray(0, count)], statuses: [...statuses.subarray(0, count)], outputs: outputs.slice(0, count * s.outputWidth) });
   return { port: s.openPort(callback), delivered };
 }
 
