@@ -25,7 +25,7 @@ const SCENARIOS: Record<string, (args: string[], command: string) => Promise<Out
     return { result, markdown: preprocessMarkdown(result, command) };
   },
   embedded: async (args, command) => {
-    const result = await runEmbeddedBench(parseEmbeddedArgs(args));
+    const result = await runEmbeddedBench(parseEmbeddedArgs(args), runHostCostBench);
     return { result, markdown: embeddedMarkdown(result, command) };
   },
   'host-cost': async (args, command) => {

@@ -2,6 +2,7 @@
 
 import { coreScalingMarkdown } from './core-scaling';
 import type { EmbeddedResult } from './embedded';
+import { hostCostSections } from './host-cost';
 import type { ModeReport, StepReport } from './modes/protocol';
 import { fmt, fmtRate, ratio, runLines } from './report-format';
 
@@ -50,7 +51,20 @@ export function embeddedMarkdown(result: EmbeddedResult, command: string): strin
       '',
     );
   }
+  const hc = result.hostCost;
+  if (hc) {
+    const at = (rate: number, mode: string) => hc.medians.find((x) => x.rate === rate && x.mode === mode)?.eventLoopNetUsPerRequest;
+    const rates = hc.options.rates.map((rate) => `${fmt(at(rate, 'infergate'))} µs at ${rate}/s`).join(', ');
+    lines.push(
+      `Interleaved rounds (below: the generator alone, (a) and (c) back to back, each net of the generator of its own round),`,
+      `medians of ${hc.options.rounds}: ${label('infergate')} costs the host's event loop **${rates}** per request; ` +
+        `${label('ort-main')} ${fmt(at(summary.loadedRate, 'ort-main'))} µs at ${summary.loadedRate}/s. ` +
+        'The net columns above subtract a generator-only step run minutes apart, and move with it.',
+      '',
+    );
+  }
   lines.push(...coreScalingMarkdown(result.coreScaling ?? [], s.sloP99Ms));
+  if (hc) lines.push('## Host cost per request, interleaved rounds', '', ...hostCostSections(hc, '###'));
   for (const r of result.modes) lines.push(...modeSection(r, s.sloP99Ms));
   lines.push(
     '## How it was measured',

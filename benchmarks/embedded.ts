@@ -1,4 +1,5 @@
-// `npm run bench -- embedded [--quick] [--threads=N] [--modes=baseline,ort-main,piscina,infergate] [--cores=1,2]`
+// `npm run bench -- embedded [--quick] [--threads=N] [--modes=baseline,ort-main,piscina,infergate] [--cores=1,2]
+//   [--host-cost-rounds=N]`
 //
 // Open-loop latency of scoring the fraud model per request, three ways side by side in one run:
 // (a) onnxruntime-node on the main thread, (b) a Piscina pool with one task per request, (c)
@@ -15,6 +16,7 @@ import { type MachineInfo, machineInfo } from './machine';
 import { EMBEDDED_MODES, type EmbeddedModeName } from './modes/mode';
 import { type ModeReport, type RunnerConfig, type StepSettings, stepOptions } from './modes/protocol';
 import { runModeProcess } from './modes/spawn-runner';
+import type { HostCostOptions, HostCostResult } from './host-cost';
 
 export interface EmbeddedOptions {
   quick: boolean;
@@ -22,7 +24,12 @@ export interface EmbeddedOptions {
   modes: EmbeddedModeName[];
   /** Core counts for the scaling section; empty: none. */
   cores: number[];
+  /** Rounds of the interleaved host-cost measurement at the loaded and high rates; 0: none. */
+  hostCostRounds: number;
 }
+
+/** Runs the interleaved host-cost rounds (host-cost.ts's runHostCostBench; passed in, since it reads this file's settings). */
+export type InterleavedHostCost = (options: HostCostOptions) => Promise<HostCostResult>;
 
 export interface EmbeddedSettings extends StepSettings {
   piscinaThreads: number;
@@ -66,6 +73,12 @@ export interface EmbeddedResult {
   summary: EmbeddedSummary;
   /** Highest rates of (a) and (c) pinned to 1..k cores (--cores); empty when not asked for. */
   coreScaling: CoreScalingRow[];
+  /**
+   * The host's cost per request from rounds in which the generator alone, (a) and (c) take turns at
+   * each rate: steadier than the modes' net columns, which subtract a generator-only step run minutes
+   * apart (the generator's own cost moves by a third between minutes here). Absent when not run.
+   */
+  hostCost?: HostCostResult;
 }
 
 // 20,000/s: a load where infergate's batches hold tens of requests and (a) still holds its p99, so
@@ -76,7 +89,7 @@ const COMPARE_AT_RATE = 800;
 const LOADED_RATE = 20_000;
 const HIGH_RATE = 80_000;
 
-export function embeddedSettings(options: EmbeddedOptions): EmbeddedSettings {
+export function embeddedSettings(options: Pick<EmbeddedOptions, 'quick' | 'threads'>): EmbeddedSettings {
   const quick = options.quick;
   return {
     sloP99Ms: 5,
@@ -95,7 +108,7 @@ export function embeddedSettings(options: EmbeddedOptions): EmbeddedSettings {
   };
 }
 
-export async function runEmbeddedBench(options: EmbeddedOptions): Promise<EmbeddedResult> {
+export async function runEmbeddedBench(options: EmbeddedOptions, interleaved?: InterleavedHostCost): Promise<EmbeddedResult> {
   const started = performance.now();
   const machine = machineInfo();
   const settings = embeddedSettings(options);
@@ -107,6 +120,10 @@ export async function runEmbeddedBench(options: EmbeddedOptions): Promise<Embedd
   }
   subtractBaseline(reports);
   const coreScaling = await runCoreScaling(options.cores, (mode, cpus) => runMode(mode, settings, cpus));
+  const hostCost =
+    interleaved && options.hostCostRounds > 0 && options.modes.includes('infergate')
+      ? await interleaved({ rates: [LOADED_RATE, HIGH_RATE], rounds: options.hostCostRounds })
+      : undefined;
   return {
     machine,
     loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
@@ -115,6 +132,7 @@ export async function runEmbeddedBench(options: EmbeddedOptions): Promise<Embedd
     modes: reports,
     summary: summarize(reports),
     coreScaling,
+    ...(hostCost ? { hostCost } : {}),
   };
 }
 
@@ -188,7 +206,10 @@ function summarize(reports: ModeReport<EmbeddedModeName>[]): EmbeddedSummary {
   };
 }
 
-/** Parses the scenario's own flags: --quick, --threads=N, --modes=a,b, --cores=1,2. */
+/** Interleaved host-cost rounds of a full run (--quick runs none): about 40 s each. */
+const DEFAULT_HOST_COST_ROUNDS = 3;
+
+/** Parses the scenario's own flags: --quick, --threads=N, --modes=a,b, --cores=1,2, --host-cost-rounds=N. */
 export function parseEmbeddedArgs(args: readonly string[]): EmbeddedOptions {
   const value = (name: string) => {
     const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -202,5 +223,9 @@ export function parseEmbeddedArgs(args: readonly string[]): EmbeddedOptions {
   const names = EMBEDDED_MODES.map((m) => m.name);
   const modes = (value('modes')?.split(',') ?? names) as EmbeddedModeName[];
   for (const m of modes) if (!names.includes(m)) throw new Error(`--modes: unknown mode "${m}" (modes: ${names.join(', ')})`);
-  return { quick: args.includes('--quick'), threads, modes, cores: parseCoreCounts(value('cores')) };
+  const quick = args.includes('--quick');
+  const roundsText = value('host-cost-rounds');
+  const hostCostRounds = roundsText === undefined ? (quick ? 0 : DEFAULT_HOST_COST_ROUNDS) : Number(roundsText);
+  if (!Number.isInteger(hostCostRounds) || hostCostRounds < 0) throw new Error(`--host-cost-rounds must be a non-negative integer, got "${roundsText}"`);
+  return { quick, threads, modes, cores: parseCoreCounts(value('cores')), hostCostRounds };
 }

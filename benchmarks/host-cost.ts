@@ -60,7 +60,7 @@ export function parseHostCostArgs(args: readonly string[]): HostCostOptions {
 
 /** One step at `rate`, with the embedded scenario's step settings (warm-up, window, bounds). */
 async function runStep(mode: EmbeddedModeName, rate: number): Promise<StepReport | undefined> {
-  const s = embeddedSettings({ quick: false, threads: os.availableParallelism(), modes: [], cores: [] });
+  const s = embeddedSettings({ quick: false, threads: os.availableParallelism() });
   const config: RunnerConfig<EmbeddedModeName> = {
     mode,
     threads: s.piscinaThreads,
@@ -136,17 +136,24 @@ export function hostCostMarkdown(result: HostCostResult, command: string): strin
     '',
     ...runLines(command, result.elapsedS, m, result.loadAverageAfter),
     '',
+    ...hostCostSections(result, '##'),
+  ].join('\n');
+}
+
+/** The method, the medians and every step, under headings of `level` (the embedded report nests them). */
+export function hostCostSections(result: HostCostResult, level: string): string[] {
+  return [
     'Each round runs the generator alone, (a) and (c) back to back at each rate, each step in a fresh process',
     '(open loop, 2,000 warm-up requests, 1 s warm-up, 5 s measured). Net figures subtract the generator-only',
     "step of the same round and rate. (a) runs only up to 20,000/s, past which it cannot keep up.",
     '',
-    '## Medians over the rounds',
+    `${level} Medians over the rounds`,
     '',
     '| rate /s | mode | event-loop busy µs per request, net | main-thread CPU µs per request, net |',
     '|---:|---|---:|---:|',
     ...result.medians.map((x) => `| ${x.rate} | ${LABELS[x.mode] ?? x.mode} | **${fmt(x.eventLoopNetUsPerRequest)}** | ${fmt(x.mainThreadCpuNetUsPerRequest)} |`),
     '',
-    '## Every step',
+    `${level} Every step`,
     '',
     '| round | rate /s | mode | p99 ms | loop µs/req raw | loop µs/req net | main CPU µs/req raw | main CPU µs/req net | batch |',
     '|---:|---:|---|---:|---:|---:|---:|---:|---:|',
@@ -156,5 +163,5 @@ export function hostCostMarkdown(result: HostCostResult, command: string): strin
         `${fmt(c.mainThreadCpuUsPerRequest)} | ${fmt(c.mainThreadCpuNetUsPerRequest)} | ${fmt(c.meanBatchSize)} |`,
     ),
     '',
-  ].join('\n');
+  ];
 }
