@@ -592,6 +592,11 @@ CONFIG_TEMPLATE = """\
 #                             with the highest threshold that the score strictly exceeds, else "allow".
 #   infergate.drift.reference the score histogram on held-out data (written by train.py): live
 #                             scores are compared with it (PSI) to detect drift, docs/rollouts.md.
+#   infergate.sparse_seal_gap_microseconds
+#                             a batch opened more than this after the previous one (a stream too
+#                             sparse for company within the queue delay) goes at once instead of
+#                             waiting; 6 queue delays here, so a steady stream keeps batching even when
+#                             its producer's timer runs a millisecond late.
 name: "fraud"
 platform: "onnxruntime_onnx"
 max_batch_size: 256
@@ -614,6 +619,7 @@ parameters {{ key: "infergate.score_output" value: {{ string_value: "probabiliti
 parameters {{ key: "infergate.score_index" value: {{ string_value: "1" }} }}
 parameters {{ key: "infergate.decision_bands" value: {{ string_value: "{bands}" }} }}
 parameters {{ key: "infergate.drift.reference" value: {{ string_value: "reference_scores.json" }} }}
+parameters {{ key: "infergate.sparse_seal_gap_microseconds" value: {{ string_value: "3000" }} }}
 """
 
 

@@ -112,7 +112,7 @@ std::shared_ptr<SharedScheduler> create(Napi::Env env, const Napi::Value& arg) {
                   {"name", "maxBatchSize", "maxQueueDelayMicroseconds", "preferredBatchSize", "priorityLevels",
                    "defaultPriorityLevel", "timeoutAction", "defaultTimeoutMicroseconds", "allowTimeoutOverride",
                    "maxQueueSize", "slabCount", "inputWidth", "outputWidth", "plan", "adaptiveDelay",
-                   "sharedMemory"});
+                   "sparseSealGapMicroseconds", "sharedMemory"});
   auto shared = std::make_shared<SharedScheduler>();
   if (!o.get("name").IsString()) throw_type(env, "option name must be a string");
   shared->name = o.get("name").As<Napi::String>().Utf8Value();
@@ -161,6 +161,8 @@ std::shared_ptr<SharedScheduler> create(Napi::Env env, const Napi::Value& arg) {
     const Options adaptive(env, v.As<Napi::Object>(), {"targetLatencyMicroseconds"});
     c.adaptive_target_latency_microseconds = adaptive.integer("targetLatencyMicroseconds", 1, kMaxSafe);
   }
+
+  c.sparse_seal_gap_us = o.integer("sparseSealGapMicroseconds", 0, kMaxSafe, 0);
 
   c.shared_memory = o.boolean("sharedMemory", false);
   c.shared_memory_tag = shared->name;  // so that a region in /dev/shm says whose it is

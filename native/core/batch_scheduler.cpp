@@ -91,6 +91,8 @@ const char* to_string(Rejection rejection) noexcept {
   return "unknown";
 }
 
+constexpr std::uint64_t kNoInstallYet = ~std::uint64_t{0};
+
 // One priority level: its open batch and its sealed batches.
 //
 // Queue depth is kept per batch, not per request (a shared counter bumped by every submit costs two
@@ -101,6 +103,7 @@ struct Scheduler::Level {
   explicit Level(std::uint32_t ring_size) : ready(ring_size) {}
   alignas(kCacheLine) std::atomic<std::uint32_t> open{kNoSlab};
   alignas(kCacheLine) std::atomic<std::uint64_t> sealed_rows{0};
+  std::atomic<std::uint64_t> last_install_us{kNoInstallYet};  // when the last batch of this level opened
   MpmcRing<std::uint32_t> ready;
 };
 
@@ -199,7 +202,10 @@ SubmitResult Scheduler::submit_impl(const Request& request, WriteRow&& write_row
         // The claim that reaches the seal size seals at once, before writing, so later producers
         // stop claiming and move on. Because this row is not yet written, the batch cannot be
         // pushed, run and recycled under us: `slab` stays this incarnation until publish_row().
-        if (row + 1 >= seal_size_) seal_open(slab.level.load(std::memory_order_relaxed), index);
+        // A batch opened in a sparse stream is sealed by its first claim, the same way.
+        if (row + 1 >= seal_size_ || (row == 0 && slab.opened_sparse.load(std::memory_order_relaxed))) {
+          seal_open(slab.level.load(std::memory_order_relaxed), index);
+        }
 
         if (slab.level.load(std::memory_order_relaxed) != level_index) {
           // `index` was read before the slab was recycled and reopened for another level. The row is
@@ -265,6 +271,13 @@ Scheduler::Install Scheduler::install(std::uint32_t level_index, std::uint32_t e
   slab.level.store(level_index, std::memory_order_relaxed);
   slab.sequence.store(install_sequence_.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
   slab.opened_us.store(now, std::memory_order_relaxed);
+  // Sparse: the previous batch of this level opened more than the gap ago (the first one ever is not:
+  // there is no stream to judge yet). Racing installers may both read the same previous time; either
+  // way each batch is judged against one that opened before it.
+  const std::uint64_t previous = level.last_install_us.exchange(now, std::memory_order_relaxed);
+  slab.opened_sparse.store(config_.sparse_seal_gap_us != 0 && previous != kNoInstallYet && now > previous &&
+                               now - previous > config_.sparse_seal_gap_us,
+                           std::memory_order_relaxed);
   slab.earliest_deadline_us.store(kNoDeadline, std::memory_order_relaxed);
   slab.has_deadline.store(false, std::memory_order_relaxed);
   slab.void_rows.store(0, std::memory_order_relaxed);
@@ -285,7 +298,9 @@ Scheduler::Install Scheduler::install(std::uint32_t level_index, std::uint32_t e
     // sure one of us sees the other.
     if (closed_.load(std::memory_order_seq_cst)) {
       seal_open(level_index, index);
-    } else {
+    } else if (!slab.opened_sparse.load(std::memory_order_relaxed)) {
+      // A batch opened sparse needs no timer: its first claim seals it, and the installer itself
+      // claims next (the loop in submit_impl), unless someone else claims or seals it first.
       wake_timer(now + queue_delay_us());
     }
   } else {

@@ -82,6 +82,12 @@ struct SchedulerConfig {
 
   std::optional<std::uint64_t> adaptive_target_latency_microseconds;  // enables AdaptiveDelay
 
+  // Beyond Triton, off unless > 0. A batch opened more than this long after the previous batch of its
+  // priority level opened is sealed as its first request claims its row: in a stream that sparse no
+  // company comes within the queue delay, and waiting for it would only add the delay and a hop
+  // through the timer thread to every request. Batches opened closer together wait as configured.
+  std::uint64_t sparse_seal_gap_us = 0;
+
   std::uint32_t max_ports = 1024;        // ports open at once
   std::shared_ptr<const Clock> clock;    // null: SteadyClock
   bool timer_thread = true;              // false: nothing seals on time unless tick() is called

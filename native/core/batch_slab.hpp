@@ -68,6 +68,7 @@ struct alignas(kCacheLine) Slab {
   std::atomic<std::uint32_t> level{0};     // priority level index, 0 = highest
   std::atomic<std::uint64_t> sequence{0};  // install sequence: tickets and batch ids derive from it
   std::atomic<std::uint64_t> opened_us{0};
+  std::atomic<bool> opened_sparse{false};  // see SchedulerConfig::sparse_seal_gap_us
   std::atomic<SlabPhase> phase{SlabPhase::free};
 
   // Executor side: the batch id while taken, else kNotTaken. complete()/fail() win it with a CAS, so

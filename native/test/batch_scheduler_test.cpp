@@ -191,6 +191,67 @@ TEST(BatchScheduler, SealsOnSizeWithoutWaiting) {
   }
 }
 
+TEST(BatchScheduler, ABatchOpenedInASparseStreamIsSealedByItsFirstRequest) {
+  // Gap 3000 us, queue delay 1000 us. The first batch ever waits (no stream to judge yet); so does one
+  // opened within the gap of the last; one opened past it goes at once, alone, and a request that
+  // follows it closely opens a batch that waits again.
+  auto clock = std::make_shared<ManualClock>();
+  Inbox inbox;
+  SchedulerConfig c = manual_config(clock);
+  c.sparse_seal_gap_us = 3000;
+  Scheduler s(c);
+  const auto port = *s.open_port(inbox.deliver(2));
+  auto submit = [&](float x) { ASSERT_TRUE(s.submit(row_of(x).data(), {.port = port}).accepted()); };
+  auto rows_taken = [&]() -> std::uint32_t {
+    auto batch = s.take();
+    if (!batch) return 0;
+    const std::uint32_t rows = batch->rows;
+    run_model(*batch, 3);
+    EXPECT_TRUE(s.complete(batch->id));
+    return rows;
+  };
+
+  submit(1);
+  EXPECT_EQ(rows_taken(), 0u) << "the first batch ever waits for company";
+  clock->advance(1000);
+  s.tick();
+  EXPECT_EQ(rows_taken(), 1u);
+
+  clock->advance(2000);  // 3000 us after the first opened: not past the gap
+  submit(2);
+  EXPECT_EQ(rows_taken(), 0u) << "opened within the gap: waits";
+  submit(3);
+  clock->advance(1000);
+  s.tick();
+  EXPECT_EQ(rows_taken(), 2u);
+
+  clock->advance(5000);  // 6000 us after the last opened
+  submit(4);
+  EXPECT_EQ(rows_taken(), 1u) << "past the gap: sealed by its first claim, no time passed";
+  clock->advance(10);
+  submit(5);
+  submit(6);
+  EXPECT_EQ(rows_taken(), 0u) << "10 us after a batch opened: this one waits for company";
+  clock->advance(1000);
+  s.tick();
+  EXPECT_EQ(rows_taken(), 2u);
+  EXPECT_EQ(inbox.size(), 6u);
+
+  // Off (the default), the same sparse request waits.
+  Inbox other;
+  Scheduler off(manual_config(clock));
+  const auto off_port = *off.open_port(other.deliver(2));
+  ASSERT_TRUE(off.submit(row_of(1).data(), {.port = off_port}).accepted());
+  off.tick();
+  clock->advance(100000);
+  ASSERT_TRUE(off.submit(row_of(2).data(), {.port = off_port}).accepted());  // joins the open batch
+  EXPECT_FALSE(off.take().has_value());
+  off.flush();
+  auto both = off.take();
+  ASSERT_TRUE(both.has_value());
+  EXPECT_EQ(both->rows, 2u);
+}
+
 TEST(BatchScheduler, EachCompletionCarriesItsRequestsTag) {
   // A producer finds its waiting request by the tag it chose (a slot in its own table), whatever
   // order the batch answers in and whichever batch a request landed in.

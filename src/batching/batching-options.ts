@@ -2,6 +2,7 @@
 // load, with infergate's bounds where Triton has none. Validated here, before native code sees them.
 
 import type { ModelConfig } from '../repository/model-config';
+import { SPARSE_SEAL_GAP_PARAMETER } from '../repository/model-settings';
 
 export interface BatchingOptions {
   maxBatchSize?: number;
@@ -17,7 +18,17 @@ export interface BatchingOptions {
   maxQueueSize?: number;
   /** Adaptive queue delay (AIMD against a latency target). Off unless set. */
   adaptiveDelay?: { targetLatencyMicroseconds: number };
+  /**
+   * Beyond Triton; 0 (the default) is off. A batch that opens longer than this after the previous
+   * batch of its priority level opened is sealed by its first request instead of waiting the queue
+   * delay for company: in a stream that sparse none comes, and waiting adds the delay and a hop
+   * through the timer thread to every request. config.pbtxt: parameter
+   * `infergate.sparse_seal_gap_microseconds`. A gap of a few queue delays keeps batching wherever
+   * batches overlap.
+   */
+  sparseSealGapMicroseconds?: number;
 }
+
 
 export type ResolvedBatching = Required<Omit<BatchingOptions, 'adaptiveDelay'>> & Pick<BatchingOptions, 'adaptiveDelay'>;
 
@@ -40,6 +51,7 @@ export function resolveBatching(config: ModelConfig, overrides: BatchingOptions 
     allowTimeoutOverride: overrides.allowTimeoutOverride ?? policy?.allowTimeoutOverride ?? true,
     maxQueueSize: overrides.maxQueueSize ?? (policy?.maxQueueSize || DEFAULT_MAX_QUEUE_SIZE),
     adaptiveDelay: overrides.adaptiveDelay,
+    sparseSealGapMicroseconds: overrides.sparseSealGapMicroseconds ?? gapParameter(config),
   };
   const where = `model "${config.name}" batching`;
   const int = (name: keyof ResolvedBatching, v: number, min: number) => {
@@ -53,6 +65,7 @@ export function resolveBatching(config: ModelConfig, overrides: BatchingOptions 
   int('priorityLevels', r.priorityLevels, 1);
   int('defaultTimeoutMicroseconds', r.defaultTimeoutMicroseconds, 0);
   int('maxQueueSize', r.maxQueueSize, 1);
+  int('sparseSealGapMicroseconds', r.sparseSealGapMicroseconds, 0);
   if (r.defaultPriorityLevel < 1 || r.defaultPriorityLevel > r.priorityLevels) {
     throw new RangeError(`${where}: defaultPriorityLevel must be between 1 and priorityLevels (${r.priorityLevels})`);
   }
@@ -69,4 +82,14 @@ export function resolveBatching(config: ModelConfig, overrides: BatchingOptions 
     throw new RangeError(`${where}: adaptiveDelay.targetLatencyMicroseconds must be a positive number`);
   }
   return r;
+}
+
+function gapParameter(config: ModelConfig): number {
+  const text = config.parameters.get(SPARSE_SEAL_GAP_PARAMETER);
+  if (text === undefined) return 0;
+  const gap = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isSafeInteger(gap)) {
+    throw new RangeError(`model "${config.name}" config.pbtxt: parameter ${SPARSE_SEAL_GAP_PARAMETER} must be a whole number of microseconds, got ${JSON.stringify(text)}`);
+  }
+  return gap;
 }

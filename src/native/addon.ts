@@ -110,6 +110,8 @@ export interface NativeSchedulerOptions {
   outputWidth: number;
   plan: NativePreprocessPlan | undefined;
   adaptiveDelay?: { targetLatencyMicroseconds: number } | undefined;
+  /** 0 or absent: off. A batch opened longer than this after the previous one of its level is sealed by its first request. */
+  sparseSealGapMicroseconds?: number | undefined;
   /**
    * Place every batch's input and output in one POSIX shared-memory region that a co-located Triton
    * can register (system shared memory) and read and write in place. Default false: process memory.

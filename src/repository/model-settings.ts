@@ -44,7 +44,11 @@ export interface ModelSettings {
 export type BackendMode = 'local' | 'triton' | 'triton-with-local-fallback';
 export const BACKEND_MODES: readonly BackendMode[] = ['local', 'triton', 'triton-with-local-fallback'];
 
+/** Read with the rest of the batching settings (batching/batching-options.ts). */
+export const SPARSE_SEAL_GAP_PARAMETER = 'infergate.sparse_seal_gap_microseconds';
+
 const KNOWN = new Set([
+  SPARSE_SEAL_GAP_PARAMETER,
   'infergate.preprocess',
   'infergate.score_output',
   'infergate.score_index',

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, it } from 'node:test';
-import { type NativeBatchScheduler, RowStatus, SubmitRejection, batchSchedulerClass, nativeAddon } from '../../src/native/addon';
+import { type NativeBatchScheduler, type NativeSchedulerOptions, RowStatus, SubmitRejection, batchSchedulerClass, nativeAddon } from '../../src/native/addon';
 
-function scheduler(maxBatchSize: number, maxQueueSize = 100): NativeBatchScheduler {
+function scheduler(maxBatchSize: number, maxQueueSize = 100, extra: Partial<NativeSchedulerOptions> = {}): NativeBatchScheduler {
   return new (batchSchedulerClass())({
     name: `binding-test/${randomUUID()}`,
     maxBatchSize,
@@ -26,6 +26,7 @@ function scheduler(maxBatchSize: number, maxQueueSize = 100): NativeBatchSchedul
     inputWidth: 1,
     outputWidth: 1,
     plan: undefined,
+    ...extra,
   });
 }
 
@@ -146,6 +147,23 @@ describe('native scheduler binding', () => {
     assert.throws(() => submit(new Float32Array([1]), 0, port + 1000, 0, 0), /port \d+ is not open on this thread/);
     s.close();
     assert.equal(submit(new Float32Array([3]), 0, port, 0, 0), SubmitRejection.Closed);
+  });
+
+  it('with sparseSealGapMicroseconds, a batch opened that long after the last is sealed by its first request', async () => {
+    const s = scheduler(4, 100, { sparseSealGapMicroseconds: 1 });
+    const port = s.openPort(() => undefined);
+    s.submit(new Float32Array([1]), 0, port, 0, 0);
+    assert.equal(s.take(), -1, 'the first batch ever waits for company');
+    s.flush();
+    s.complete(s.take());
+    await new Promise((resolve) => setTimeout(resolve, 2)); // far more than 1 µs since that batch opened
+    s.submit(new Float32Array([2]), 0, port, 0, 0);
+    const alone = s.take();
+    assert.ok(alone >= 0, 'sealed by its first request, no flush');
+    assert.equal(s.rows(alone), 1);
+    s.complete(alone);
+    s.close();
+    assert.throws(() => scheduler(4, 100, { sparseSealGapMicroseconds: -1 }), /option sparseSealGapMicroseconds must be an integer from 0/);
   });
 
   it('a port callback that throws is reported as an uncaught exception, with its own error, and the next delivery still arrives', () => {
