@@ -43,6 +43,15 @@ export function serveMarkdown(result: ServeResult, command: string): string {
   ].join('\n');
 }
 
+/** How a request at the light rate waits for company under the model's configuration. */
+function waitWords(s: ServeResult['settings']): string {
+  const gap = s.infergateSparseSealGapUs;
+  const sparse = gap > 0 && 1_000_000 / s.lightRate > gap;
+  return sparse
+    ? `where a request ${1_000_000 / s.lightRate} µs after the last is sealed at once (sparse gap ${gap} µs) instead of waiting up to ${s.infergateQueueDelayUs} µs for company`
+    : `which includes waiting up to ${s.infergateQueueDelayUs} µs for company`;
+}
+
 function verdictSection(result: ServeResult): string[] {
   const { summary, settings } = result;
   const out = ['## Verdict', ''];
@@ -52,7 +61,7 @@ function verdictSection(result: ServeResult): string[] {
     const floor = light?.targets['node-floor'];
     out.push(
       `- **Added latency, ${v.protocol}** (goal: ≤ ${summary.addedP50TargetUs} µs at p50, at ${settings.lightRate}/s): **${us(v.addedP50Us)}** with the model's ` +
-        `configuration, which includes waiting up to ${settings.infergateQueueDelayUs} µs for company (${v.met ? 'met' : 'not met'}); ` +
+        `configuration, ${waitWords(settings)} (${v.met ? 'met' : 'not met'}); ` +
         `${us(v.addedP50UsNoDelay)} with \`--max-queue-delay-us 0\` (${v.metNoDelay ? 'met' : 'not met'}). ` +
         `infergate spent ${cpu ?? '–'} µs of CPU per request there` +
         (floor ? `; a bare Node server that runs no model answers in ${floor.p50Ms} ms at p50 and spends ${floor.cpuUsPerRequest['floor'] ?? '–'} µs per request.` : '.'),
@@ -98,8 +107,10 @@ function setupSection(result: ServeResult): string[] {
     '',
     `- Triton: ${result.commands.triton}; one instance, \`max_batch_size\` 256, dynamic batching (preferred 32, 64; 500 µs).`,
     `- infergate: \`${result.commands.infergate}\`, batching from models/fraud/config.pbtxt (\`max_batch_size\` 256,`,
-    `  preferred 32, 64; \`max_queue_delay_microseconds\` ${delay}): a lone request waits up to ${delay} µs for company, then its`,
-    '  batch goes to Triton as one ModelInfer.',
+    `  preferred 32, 64; \`max_queue_delay_microseconds\` ${delay}): a request waits up to ${delay} µs for company, then its`,
+    s.infergateSparseSealGapUs > 0
+      ? `  batch goes to Triton as one ModelInfer; a batch opened more than ${s.infergateSparseSealGapUs} µs after the last (\`infergate.sparse_seal_gap_microseconds\`) goes at once.`
+      : '  batch goes to Triton as one ModelInfer.',
     `- For the added latency only, a second instance, \`${result.commands.infergateNoDelay}\`, forwards every`,
     '  request at once: what the proxy costs without its batching wait. It is stopped before the capacity runs.',
     `- The floor: \`${result.commands.nodeFloor}\`, grpc-js and node:http answering each golden row from a table (no model).`,

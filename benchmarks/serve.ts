@@ -43,6 +43,8 @@ export interface ServeSettings {
   warmRequests: number;
   /** dynamic_batching.max_queue_delay_microseconds of models/fraud/config.pbtxt: what infergate waits for company. */
   infergateQueueDelayUs: number;
+  /** infergate.sparse_seal_gap_microseconds of the same config (0: absent): a batch opened this long after the last goes at once. */
+  infergateSparseSealGapUs: number;
   /** The flag the second infergate (the one measuring the proxy without its batching wait) runs with. */
   noDelayArgs: string[];
 }
@@ -72,6 +74,7 @@ export function serveSettings(quick: boolean): ServeSettings {
     autocannonDurationS: quick ? 3 : 8,
     warmRequests: quick ? 160 : 480,
     infergateQueueDelayUs: configuredQueueDelayUs(),
+    infergateSparseSealGapUs: configuredSparseSealGapUs(),
     noDelayArgs: ['--max-queue-delay-us', '0'],
   };
 }
@@ -81,6 +84,12 @@ function configuredQueueDelayUs(): number {
   const m = /max_queue_delay_microseconds:\s*(\d+)/.exec(readFileSync(file, 'utf8'));
   if (!m) throw new Error(`${file}: no dynamic_batching.max_queue_delay_microseconds`);
   return Number(m[1]);
+}
+
+function configuredSparseSealGapUs(): number {
+  const file = path.join(ROOT, 'models', 'fraud', 'config.pbtxt');
+  const m = /key:\s*"infergate\.sparse_seal_gap_microseconds"\s*value:\s*\{\s*string_value:\s*"(\d+)"/.exec(readFileSync(file, 'utf8'));
+  return m ? Number(m[1]) : 0;
 }
 
 /** Runs one job in a fresh load-generator process and resolves with its report. */

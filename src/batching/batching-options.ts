@@ -29,7 +29,6 @@ export interface BatchingOptions {
   sparseSealGapMicroseconds?: number;
 }
 
-
 export type ResolvedBatching = Required<Omit<BatchingOptions, 'adaptiveDelay'>> & Pick<BatchingOptions, 'adaptiveDelay'>;
 
 export const DEFAULT_MAX_QUEUE_SIZE = 4096;
