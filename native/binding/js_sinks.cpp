@@ -12,28 +12,21 @@
 
 namespace infergate::binding {
 
-// One (batch, port) delivery, copied off the batch memory on the executor thread into one block:
-// tickets (float64 x n), tags (uint32 x n), statuses (int32 x n) and outputs (float32 x n x width),
-// each section 4-byte aligned, tickets at 0. The JS thread copies each section into the port's
-// arrays (PortSink::Staging), which have the same order with room for more rows.
+// One (batch, port) delivery, copied off the batch memory on the executor thread into one block
+// (SectionLayout of exactly its rows). The JS thread copies each section into the port's arrays.
 class Delivery {
  public:
   Delivery(std::size_t count, std::uint32_t width)
-      : count_(count), width_(width), block_(new double[(bytes() + sizeof(double) - 1) / sizeof(double)]) {}
+      : count_(count),
+        layout_(SectionLayout::Of(count, width)),
+        block_(new double[(layout_.bytes + sizeof(double) - 1) / sizeof(double)]) {}
 
   std::size_t count() const noexcept { return count_; }
-  std::size_t bytes() const noexcept { return outputs_offset() + count_ * width_ * sizeof(float); }
-  const void* data() const noexcept { return block_.get(); }
-
-  static constexpr std::size_t tickets_offset() noexcept { return 0; }
-  std::size_t tags_offset() const noexcept { return count_ * sizeof(double); }
-  std::size_t statuses_offset() const noexcept { return tags_offset() + count_ * sizeof(std::uint32_t); }
-  std::size_t outputs_offset() const noexcept { return statuses_offset() + count_ * sizeof(std::int32_t); }
 
   double* tickets() noexcept { return block_.get(); }
-  std::uint32_t* tags() noexcept { return reinterpret_cast<std::uint32_t*>(bytes_at(tags_offset())); }
-  std::int32_t* statuses() noexcept { return reinterpret_cast<std::int32_t*>(bytes_at(statuses_offset())); }
-  float* outputs() noexcept { return reinterpret_cast<float*>(bytes_at(outputs_offset())); }
+  std::uint32_t* tags() noexcept { return reinterpret_cast<std::uint32_t*>(bytes_at(layout_.tags_at)); }
+  std::int32_t* statuses() noexcept { return reinterpret_cast<std::int32_t*>(bytes_at(layout_.statuses_at)); }
+  float* outputs() noexcept { return reinterpret_cast<float*>(bytes_at(layout_.outputs_at)); }
 
   std::vector<std::string> messages;  // empty unless some status is not ok; then one per row
   std::uint32_t batch_rows = 0;       // every completion of one delivery comes from one batch
@@ -43,7 +36,7 @@ class Delivery {
   unsigned char* bytes_at(std::size_t offset) noexcept { return reinterpret_cast<unsigned char*>(block_.get()) + offset; }
 
   std::size_t count_;
-  std::uint32_t width_;
+  SectionLayout layout_;
   std::unique_ptr<double[]> block_;
 };
 
@@ -177,9 +170,9 @@ bool PortSink::Call(napi_env env, Delivery& d) noexcept {
   if (!EnsureStaging(env, n, views)) return false;
   unsigned char* at = staging_.bytes;
   std::memcpy(at, d.tickets(), n * sizeof(double));
-  std::memcpy(at + staging_.tags_at, d.tags(), n * sizeof(std::uint32_t));
-  std::memcpy(at + staging_.statuses_at, d.statuses(), n * sizeof(std::int32_t));
-  std::memcpy(at + staging_.outputs_at, d.outputs(), n * output_width_ * sizeof(float));
+  std::memcpy(at + staging_.layout.tags_at, d.tags(), n * sizeof(std::uint32_t));
+  std::memcpy(at + staging_.layout.statuses_at, d.statuses(), n * sizeof(std::int32_t));
+  std::memcpy(at + staging_.layout.outputs_at, d.outputs(), n * output_width_ * sizeof(float));
   args[1] = views[0];
   args[2] = views[1];
   args[3] = views[2];
@@ -243,17 +236,14 @@ bool PortSink::EnsureStaging(napi_env env, std::size_t rows, napi_value* views) 
   // big buffer for every port), and grow in doublings to what a delivery needs.
   std::size_t capacity = std::max<std::size_t>(1, std::min<std::size_t>(rows_hint_, 64));
   while (capacity < rows) capacity *= 2;
-  const std::size_t row_bytes = sizeof(double) + sizeof(std::uint32_t) + sizeof(std::int32_t) + output_width_ * sizeof(float);
+  const SectionLayout layout = SectionLayout::Of(capacity, output_width_);
   void* bytes = nullptr;
   napi_value buffer;
-  if (napi_create_arraybuffer(env, capacity * row_bytes, &bytes, &buffer) != napi_ok) return false;
-  const std::size_t tags_at = capacity * sizeof(double);  // tickets at 0
-  const std::size_t statuses_at = tags_at + capacity * sizeof(std::uint32_t);
-  const std::size_t outputs_at = statuses_at + capacity * sizeof(std::int32_t);
+  if (napi_create_arraybuffer(env, layout.bytes, &bytes, &buffer) != napi_ok) return false;
   if (napi_create_typedarray(env, napi_float64_array, capacity, buffer, 0, &views[0]) != napi_ok ||
-      napi_create_typedarray(env, napi_int32_array, capacity, buffer, statuses_at, &views[1]) != napi_ok ||
-      napi_create_typedarray(env, napi_float32_array, capacity * output_width_, buffer, outputs_at, &views[2]) != napi_ok ||
-      napi_create_typedarray(env, napi_uint32_array, capacity, buffer, tags_at, &views[3]) != napi_ok) {
+      napi_create_typedarray(env, napi_int32_array, capacity, buffer, layout.statuses_at, &views[1]) != napi_ok ||
+      napi_create_typedarray(env, napi_float32_array, capacity * output_width_, buffer, layout.outputs_at, &views[2]) != napi_ok ||
+      napi_create_typedarray(env, napi_uint32_array, capacity, buffer, layout.tags_at, &views[3]) != napi_ok) {
     return false;
   }
   if (napi_create_reference(env, buffer, 1, &staging_.buffer) != napi_ok ||
@@ -266,9 +256,7 @@ bool PortSink::EnsureStaging(napi_env env, std::size_t rows, napi_value* views) 
   }
   staging_.bytes = static_cast<unsigned char*>(bytes);
   staging_.capacity = capacity;
-  staging_.tags_at = tags_at;
-  staging_.statuses_at = statuses_at;
-  staging_.outputs_at = outputs_at;
+  staging_.layout = layout;
   return true;
 }
 

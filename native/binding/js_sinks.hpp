@@ -24,6 +24,23 @@ namespace infergate::binding {
 
 class Delivery;
 
+// Where each section of a delivery lies in a block of `rows` rows: tickets (float64) at 0, then tags
+// (uint32), statuses (int32) and outputs (float32 x width), each section 4-byte aligned. A queued
+// delivery (exactly its rows) and a port's reusable arrays (room for more) share this order.
+struct SectionLayout {
+  std::size_t tags_at;
+  std::size_t statuses_at;
+  std::size_t outputs_at;
+  std::size_t bytes;
+
+  static constexpr SectionLayout Of(std::size_t rows, std::uint32_t width) noexcept {
+    const std::size_t tags_at = rows * sizeof(double);
+    const std::size_t statuses_at = tags_at + rows * sizeof(std::uint32_t);
+    const std::size_t outputs_at = statuses_at + rows * sizeof(std::int32_t);
+    return {tags_at, statuses_at, outputs_at, outputs_at + rows * width * sizeof(float)};
+  }
+};
+
 // A producer thread's delivery port: one JS callback on that thread's event loop, called once per
 // (batch, port) with the batch's completions for this port, as (count, tickets, statuses, outputs,
 // messages, tags, batchRows): typed arrays whose first `count` entries (rows of outputs) are this
@@ -68,8 +85,8 @@ class PortSink : public std::enable_shared_from_this<PortSink> {
   std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
 
  private:
-  // The port's reusable arrays: one ArrayBuffer laid out as [tickets f64 x capacity][tags u32 x
-  // capacity][statuses i32 x capacity][outputs f32 x capacity x width], and a view of each section.
+  // The port's reusable arrays: one ArrayBuffer of `capacity` rows (SectionLayout), and a view of
+  // each section.
   struct Staging {
     napi_ref buffer = nullptr;
     napi_ref tickets = nullptr;
@@ -78,9 +95,7 @@ class PortSink : public std::enable_shared_from_this<PortSink> {
     napi_ref tags = nullptr;
     unsigned char* bytes = nullptr;  // the buffer's memory; valid while `buffer` is held and not detached
     std::size_t capacity = 0;        // rows
-    std::size_t tags_at = 0;         // byte offsets of the sections after the tickets
-    std::size_t statuses_at = 0;
-    std::size_t outputs_at = 0;
+    SectionLayout layout{};
   };
 
   PortSink(napi_env env, std::uint32_t output_width, std::uint32_t rows_hint, std::weak_ptr<sched::Scheduler> scheduler);
