@@ -2,7 +2,6 @@
 // load, with infergate's bounds where Triton has none. Validated here, before native code sees them.
 
 import type { ModelConfig } from '../repository/model-config';
-import { SPARSE_SEAL_GAP_PARAMETER } from '../repository/model-settings';
 
 export interface BatchingOptions {
   maxBatchSize?: number;
@@ -23,8 +22,8 @@ export interface BatchingOptions {
    * batch of its priority level opened is sealed by its first request instead of waiting the queue
    * delay for company: in a stream that sparse none comes, and waiting adds the delay and a hop
    * through the timer thread to every request. config.pbtxt: parameter
-   * `infergate.sparse_seal_gap_microseconds`. A gap of a few queue delays keeps batching wherever
-   * batches overlap.
+   * `infergate.sparse_seal_gap_microseconds` (read with the other parameters, model-settings.ts). A
+   * gap of a few queue delays keeps batching wherever batches overlap.
    */
   sparseSealGapMicroseconds?: number;
 }
@@ -50,7 +49,7 @@ export function resolveBatching(config: ModelConfig, overrides: BatchingOptions 
     allowTimeoutOverride: overrides.allowTimeoutOverride ?? policy?.allowTimeoutOverride ?? true,
     maxQueueSize: overrides.maxQueueSize ?? (policy?.maxQueueSize || DEFAULT_MAX_QUEUE_SIZE),
     adaptiveDelay: overrides.adaptiveDelay,
-    sparseSealGapMicroseconds: overrides.sparseSealGapMicroseconds ?? gapParameter(config),
+    sparseSealGapMicroseconds: overrides.sparseSealGapMicroseconds ?? 0,
   };
   const where = `model "${config.name}" batching`;
   const int = (name: keyof ResolvedBatching, v: number, min: number) => {
@@ -81,14 +80,4 @@ export function resolveBatching(config: ModelConfig, overrides: BatchingOptions 
     throw new RangeError(`${where}: adaptiveDelay.targetLatencyMicroseconds must be a positive number`);
   }
   return r;
-}
-
-function gapParameter(config: ModelConfig): number {
-  const text = config.parameters.get(SPARSE_SEAL_GAP_PARAMETER);
-  if (text === undefined) return 0;
-  const gap = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isSafeInteger(gap)) {
-    throw new RangeError(`model "${config.name}" config.pbtxt: parameter ${SPARSE_SEAL_GAP_PARAMETER} must be a whole number of microseconds, got ${JSON.stringify(text)}`);
-  }
-  return gap;
 }

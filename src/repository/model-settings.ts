@@ -39,16 +39,15 @@ export interface ModelSettings {
   /** The traffic policy the model starts with (`infergate.traffic.*`); checked against the versions at load. */
   traffic: TrafficPolicy;
   drift: DriftSettings | undefined;
+  /** The batcher's sparse-seal gap (BatchingOptions.sparseSealGapMicroseconds); undefined: not set. */
+  sparseSealGapMicroseconds: number | undefined;
 }
 
 export type BackendMode = 'local' | 'triton' | 'triton-with-local-fallback';
 export const BACKEND_MODES: readonly BackendMode[] = ['local', 'triton', 'triton-with-local-fallback'];
 
-/** Read with the rest of the batching settings (batching/batching-options.ts). */
-export const SPARSE_SEAL_GAP_PARAMETER = 'infergate.sparse_seal_gap_microseconds';
-
 const KNOWN = new Set([
-  SPARSE_SEAL_GAP_PARAMETER,
+  'infergate.sparse_seal_gap_microseconds',
   'infergate.preprocess',
   'infergate.score_output',
   'infergate.score_index',
@@ -137,6 +136,7 @@ export function readModelSettings(config: ModelConfig, file: string): ModelSetti
     return n;
   };
   const version = (key: string) => number(key, 'a version number', (n) => Number.isInteger(n) && n >= 1);
+  const sparseSealGapMicroseconds = number('infergate.sparse_seal_gap_microseconds', 'a whole number of microseconds', (n) => Number.isSafeInteger(n) && n >= 0);
   const traffic: TrafficPolicy = {};
   const primary = version('infergate.traffic.primary');
   if (primary !== undefined) traffic.primary = primary;
@@ -184,5 +184,6 @@ export function readModelSettings(config: ModelConfig, file: string): ModelSetti
     decisionBands,
     intraOpThreads,
     executionProviders: eps === undefined ? undefined : eps.split(',').map((s) => s.trim()).filter(Boolean),
+    sparseSealGapMicroseconds,
   };
 }

@@ -106,7 +106,11 @@ async function loadVersion(
   const endpoints = mode === 'local' ? [] : triton.endpointsFor(desc.name, settings.tritonEndpoints);
   const sharedMemory = mode !== 'local' && (options.triton?.sharedMemory ?? settings.tritonSharedMemory ?? false);
   const { models: perModel, ...forAll } = options.batching ?? {};
-  const batching = resolveBatching(desc.config, { ...forAll, ...perModel?.[desc.name] });
+  const overrides = { ...forAll, ...perModel?.[desc.name] };
+  const batching = resolveBatching(desc.config, {
+    ...overrides,
+    sparseSealGapMicroseconds: overrides.sparseSealGapMicroseconds ?? settings.sparseSealGapMicroseconds,
+  });
   const scoreOutput = desc.config.outputs.find((o) => o.name === settings.scoreOutput);
   const session: OnnxSessionSpec = {
     key,

@@ -91,4 +91,13 @@ describe('infergate parameters in config.pbtxt', () => {
     assert.throws(() => readModelSettings(withParams({ 'infergate.decision_bands': 'block:0.8,step_up:0.6' }), 'c.pbtxt'), /thresholds must increase/);
     assert.throws(() => readModelSettings(withParams({ 'infergate.intra_op_threads': '0' }), 'c.pbtxt'), /must be an integer >= 1/);
   });
+
+  it('reads the batcher\'s sparse-seal gap (unset without the parameter) and names a bad value', () => {
+    assert.equal(readModelSettings(withParams({}), 'c.pbtxt').sparseSealGapMicroseconds, undefined);
+    assert.equal(readModelSettings(withParams({ 'infergate.sparse_seal_gap_microseconds': '2000' }), 'c.pbtxt').sparseSealGapMicroseconds, 2000);
+    assert.throws(
+      () => readModelSettings(withParams({ 'infergate.sparse_seal_gap_microseconds': '2ms' }), 'c.pbtxt'),
+      /parameter "infergate\.sparse_seal_gap_microseconds" must be a whole number of microseconds, got "2ms"/,
+    );
+  });
 });
