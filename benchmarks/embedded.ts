@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type CoreScalingRow, parseCoreCounts, runCoreScaling } from './core-scaling';
 import { EVENT_LOOP_DELAY_RESOLUTION_MS } from './host-meter';
-import { type MachineInfo, machineInfo } from './machine';
+import { type MachineInfo, machineInfo, runEnd } from './machine';
 import { EMBEDDED_MODES, type EmbeddedModeName } from './modes/mode';
 import { type ModeReport, type RunnerConfig, type StepSettings, stepOptions } from './modes/protocol';
 import { runModeProcess } from './modes/spawn-runner';
@@ -126,8 +126,7 @@ export async function runEmbeddedBench(options: EmbeddedOptions, interleaved?: I
       : undefined;
   return {
     machine,
-    loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
-    elapsedS: Math.round((performance.now() - started) / 100) / 10,
+    ...runEnd(started),
     settings,
     modes: reports,
     summary: summarize(reports),

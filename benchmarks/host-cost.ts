@@ -9,7 +9,7 @@
 
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { type MachineInfo, machineInfo } from './machine';
+import { type MachineInfo, machineInfo, runEnd } from './machine';
 import type { EmbeddedModeName } from './modes/mode';
 import { embeddedSettings } from './embedded';
 import { type RunnerConfig, type StepReport, stepOptions } from './modes/protocol';
@@ -119,8 +119,7 @@ export async function runHostCostBench(options: HostCostOptions): Promise<HostCo
   }
   return {
     machine,
-    loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
-    elapsedS: Math.round((performance.now() - started) / 100) / 10,
+    ...runEnd(started),
     options,
     cells,
     medians,

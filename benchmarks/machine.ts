@@ -1,6 +1,7 @@
 // A description of the machine a benchmark ran on, written beside every result.
 
 import * as os from 'node:os';
+import { performance } from 'node:perf_hooks';
 
 export interface MachineInfo {
   cpus: number;
@@ -19,6 +20,15 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     node: process.version,
-    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    loadAverage: loadAverage(),
   };
+}
+
+function loadAverage(): number[] {
+  return os.loadavg().map((l) => Math.round(l * 100) / 100);
+}
+
+/** What every result records at its end: the load average then, and the seconds since `startedMs` (performance.now()). */
+export function runEnd(startedMs: number): { loadAverageAfter: number[]; elapsedS: number } {
+  return { loadAverageAfter: loadAverage(), elapsedS: Math.round((performance.now() - startedMs) / 100) / 10 };
 }

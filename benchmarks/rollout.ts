@@ -9,9 +9,8 @@
 // Parts 1, 2 and 4 run in rounds, their modes interleaved (the order rotates each round), and the
 // summary gives medians over rounds: the machine is shared, and only side-by-side ratios hold.
 
-import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { type MachineInfo, machineInfo } from './machine';
+import { type MachineInfo, machineInfo, runEnd } from './machine';
 import {
   type LogStep,
   type RollbackSeries,
@@ -103,8 +102,7 @@ export async function runRolloutBench(options: RolloutOptions): Promise<RolloutR
   }
   return {
     machine,
-    loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
-    elapsedS: Math.round((performance.now() - started) / 100) / 10,
+    ...runEnd(started),
     settings: s,
     executorThreads,
     shadow,

@@ -11,11 +11,10 @@
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type TritonCluster, startTriton } from '../test/support/triton';
-import { type MachineInfo, machineInfo } from './machine';
+import { type MachineInfo, machineInfo, runEnd } from './machine';
 import { type PerfAnalyzerCheck, checkPerfAnalyzer } from './perf-analyzer-check';
 import type { RatePlan } from './rate-search';
 import type { CpuWatch, Job, JobReport, Protocol, StepOptions, Target } from './serve-jobs';
@@ -172,8 +171,7 @@ export async function runServeBench(options: ServeOptions): Promise<ServeResult>
 
     return {
       machine,
-      loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
-      elapsedS: Math.round((performance.now() - started) / 100) / 10,
+      ...runEnd(started),
       settings,
       commands: {
         triton: 'test/support/triton.ts startTriton({ models: [\'fraud\'] }): tritonserver --model-repository=scripts/triton/repository --load-model=fraud (Python backend)',

@@ -15,7 +15,7 @@
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startTriton } from '../test/support/triton';
-import { type MachineInfo, machineInfo } from './machine';
+import { type MachineInfo, machineInfo, runEnd } from './machine';
 import { TRITON_MODES, type TritonModeName } from './modes/mode';
 import { type ModeReport, type RunnerConfig, type StepSettings, stepOptions } from './modes/protocol';
 import { runModeProcess } from './modes/spawn-runner';
@@ -131,8 +131,7 @@ export async function runTritonBench(options: TritonBenchOptions): Promise<Trito
     }
     return {
       machine,
-      loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
-      elapsedS: Math.round((performance.now() - started) / 100) / 10,
+      ...runEnd(started),
       server,
       settings,
       summary: summarize(options.modes, rounds),
